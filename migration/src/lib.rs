@@ -1,0 +1,20 @@
+//! Schema migrations of Tessera.
+//!
+//! Migrations name tables and columns with plain strings and never import the `entity` crate:
+//! entities change over time, migrations must keep describing history.
+//! Timestamps are stored as integer microseconds since the Unix epoch, which compare and index the
+//! same way on SQLite and PostgreSQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_create_tables;
+
+/// The migrator run by `tessera migrate` and at server start-up.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_create_tables::Migration)]
+    }
+}

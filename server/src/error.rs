@@ -1,0 +1,177 @@
+//! The one error type of the HTTP API and its JSON body (SPEC §3).
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sea_orm::{DbErr, SqlErr};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+/// Field name → messages, for `validation_error`.
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+/// The body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// A stable snake_case code, e.g. `invalid_token`.
+    #[schema(example = "invalid_token")]
+    pub code: &'static str,
+    /// A human sentence.
+    pub detail: String,
+    /// Per-field messages, only for `validation_error`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<FieldErrors>,
+}
+
+/// Every way a request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 400 `validation_error` with per-field messages.
+    #[error("validation error")]
+    Validation(FieldErrors),
+    /// 400 with a specific code (`invalid_credentials`, `unknown_client`, …).
+    #[error("{detail}")]
+    BadRequest { code: &'static str, detail: String },
+    /// 401 with a specific code; carries `WWW-Authenticate`.
+    #[error("{detail}")]
+    Unauthorized { code: &'static str, detail: &'static str },
+    /// 403 `permission_denied`.
+    #[error("permission denied")]
+    Forbidden,
+    /// 404 `not_found`.
+    #[error("not found")]
+    NotFound,
+    /// 405 `method_not_allowed`.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// 409 `conflict`.
+    #[error("{0}")]
+    Conflict(String),
+    /// 413 `payload_too_large`.
+    #[error("payload too large")]
+    PayloadTooLarge,
+    /// 415 `unsupported_media_type`.
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// 429 `throttled`, with the wait in whole seconds (≥ 1).
+    #[error("throttled")]
+    Throttled { wait_secs: u64 },
+    /// 503 `unavailable`.
+    #[error("service unavailable")]
+    Unavailable,
+    /// 500; the cause is logged, never sent.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// `Result` with [`AppError`].
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    /// A 400 with a specific code.
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::BadRequest { code, detail: detail.into() }
+    }
+
+    /// A 400 `validation_error` for one field.
+    pub fn field(name: &str, message: impl Into<String>) -> Self {
+        Self::Validation(BTreeMap::from([(name.to_string(), vec![message.into()])]))
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, String) {
+        use AppError::*;
+        match self {
+            Validation(_) => (StatusCode::BAD_REQUEST, "validation_error", "Invalid input.".into()),
+            BadRequest { code, detail } => (StatusCode::BAD_REQUEST, code, detail.clone()),
+            Unauthorized { code, detail } => (StatusCode::UNAUTHORIZED, code, (*detail).into()),
+            Forbidden => (
+                StatusCode::FORBIDDEN,
+                "permission_denied",
+                "You do not have permission to perform this action.".into(),
+            ),
+            NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found.".into()),
+            MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "Method not allowed on this path.".into(),
+            ),
+            Conflict(detail) => (StatusCode::CONFLICT, "conflict", detail.clone()),
+            PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "The request body is larger than 65536 bytes.".into(),
+            ),
+            UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Send the body as application/json.".into(),
+            ),
+            Throttled { wait_secs } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "throttled",
+                format!("Request was throttled. Expected available in {wait_secs} seconds."),
+            ),
+            Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "The service is temporarily unavailable.".into(),
+            ),
+            Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "Internal server error.".into(),
+            ),
+        }
+    }
+}
+
+impl From<DbErr> for AppError {
+    fn from(err: DbErr) -> Self {
+        sql_err(err)
+    }
+}
+
+/// Maps a database error in one place: unique violations are conflicts, an unreachable
+/// database is 503, anything else is an internal error (logged, not shown).
+pub fn sql_err(err: DbErr) -> AppError {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => {
+            return AppError::Conflict("A record with these values already exists.".into());
+        }
+        Some(SqlErr::ForeignKeyConstraintViolation(_)) => return AppError::NotFound,
+        _ => {}
+    }
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => {
+            tracing::error!(error = %err, "database unavailable");
+            AppError::Unavailable
+        }
+        other => AppError::Internal(other.into()),
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, code, detail) = self.parts();
+        if let AppError::Internal(cause) = &self {
+            tracing::error!(error = ?cause, "internal error");
+        }
+        let wait = match &self {
+            AppError::Throttled { wait_secs } => Some(*wait_secs),
+            _ => None,
+        };
+        let fields = match self {
+            AppError::Validation(fields) => Some(fields),
+            _ => None,
+        };
+        let mut response = (status, axum::Json(ErrorBody { code, detail, fields })).into_response();
+        let headers = response.headers_mut();
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"tessera\""));
+        }
+        if let Some(wait) = wait {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        }
+        response
+    }
+}

@@ -1,0 +1,251 @@
+//! Queries on `sessions`: the authentication read, issue, renewal and revocation.
+
+use crate::error::AppResult;
+use crate::token::{TokenDigest, TokenKind};
+use entity::{client, session, throttle_override, user};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter,
+    QueryOrder, QuerySelect, RelationTrait,
+};
+
+/// Everything a request needs to know about the token it presents, read in one query.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct AuthRow {
+    pub session_id: String,
+    pub kind: String,
+    pub user_id: i32,
+    pub client_id: i32,
+    pub device_name: String,
+    pub user_agent: String,
+    pub ip: Option<String>,
+    pub created: i64,
+    pub last_used: i64,
+    pub renewed: i64,
+    pub expiry: Option<i64>,
+    pub token_hint: String,
+    pub username: String,
+    pub is_active: bool,
+    pub is_admin: bool,
+    pub client_name: String,
+    pub token_ttl: Option<i64>,
+    pub max_lifetime: Option<i64>,
+    pub client_rate: Option<String>,
+    pub auto_renew: bool,
+    /// Set when the (user, client) pair has an override row.
+    pub override_client_id: Option<i32>,
+    pub override_rate: Option<String>,
+}
+
+impl AuthRow {
+    /// The rate that applies: the override if there is one (even `null`), else the client's.
+    pub fn effective_rate(&self) -> Option<&str> {
+        if self.override_client_id.is_some() {
+            self.override_rate.as_deref()
+        } else {
+            self.client_rate.as_deref()
+        }
+    }
+}
+
+/// Finds the session whose token has this digest, joined with its user, client and override.
+pub async fn authenticate(db: &impl ConnectionTrait, digest: &TokenDigest) -> AppResult<Option<AuthRow>> {
+    use session::Column as S;
+    Ok(session::Entity::find()
+        .select_only()
+        .column_as(S::Id, "session_id")
+        .columns([S::Kind, S::UserId, S::ClientId, S::DeviceName, S::UserAgent, S::Ip, S::Created])
+        .columns([S::LastUsed, S::Renewed, S::Expiry, S::TokenHint])
+        .columns([user::Column::Username, user::Column::IsActive, user::Column::IsAdmin])
+        .column_as(client::Column::Name, "client_name")
+        .columns([client::Column::TokenTtl, client::Column::MaxLifetime, client::Column::AutoRenew])
+        .column_as(client::Column::ThrottleRate, "client_rate")
+        .column_as(throttle_override::Column::ClientId, "override_client_id")
+        .column_as(throttle_override::Column::Rate, "override_rate")
+        .join(JoinType::InnerJoin, session::Relation::User.def())
+        .join(JoinType::InnerJoin, session::Relation::Client.def())
+        .join(JoinType::LeftJoin, throttle_override::Relation::Session.def().rev())
+        .filter(S::TokenDigest.eq(digest.as_str()))
+        .into_model::<AuthRow>()
+        .one(db)
+        .await?)
+}
+
+/// A session about to be created.
+#[derive(Debug)]
+pub struct NewSession {
+    pub kind: TokenKind,
+    pub user_id: i32,
+    pub client_id: i32,
+    pub device_name: String,
+    pub user_agent: String,
+    pub ip: Option<String>,
+    pub expiry: Option<i64>,
+    pub digest: TokenDigest,
+    pub hint: String,
+}
+
+/// Inserts a session created at `now`.
+pub async fn insert(db: &impl ConnectionTrait, new: NewSession, now: i64) -> AppResult<session::Model> {
+    let model = session::ActiveModel {
+        id: Set(uuid::Uuid::new_v4().to_string()),
+        kind: Set(new.kind.as_str().to_string()),
+        user_id: Set(new.user_id),
+        client_id: Set(new.client_id),
+        device_name: Set(new.device_name),
+        user_agent: Set(new.user_agent),
+        ip: Set(new.ip),
+        created: Set(now),
+        last_used: Set(now),
+        renewed: Set(now),
+        expiry: Set(new.expiry),
+        token_digest: Set(new.digest.as_str().to_string()),
+        token_hint: Set(new.hint),
+    };
+    Ok(session::Entity::insert(model).exec_with_returning(db).await?)
+}
+
+/// Records a use at `now`, and a renewal to `renew_to` when given. Returns whether the
+/// session still existed.
+pub async fn touch(db: &impl ConnectionTrait, id: &str, now: i64, renew_to: Option<Option<i64>>) -> AppResult<bool> {
+    let mut update = session::Entity::update_many()
+        .col_expr(session::Column::LastUsed, now.into())
+        .filter(session::Column::Id.eq(id));
+    if let Some(expiry) = renew_to {
+        update = update
+            .col_expr(session::Column::Expiry, expiry.into())
+            .col_expr(session::Column::Renewed, now.into());
+    }
+    Ok(update.exec(db).await?.rows_affected > 0)
+}
+
+/// Deletes one session; returns whether it existed.
+pub async fn delete(db: &impl ConnectionTrait, id: &str) -> AppResult<bool> {
+    Ok(session::Entity::delete_by_id(id.to_string()).exec(db).await?.rows_affected > 0)
+}
+
+/// Which of a user's sessions a bulk revocation ends.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    /// Sessions and the API key.
+    All,
+    /// Sessions only (the API key is kept).
+    SessionsOnly,
+    /// Sessions other than this one (the API key is kept).
+    SessionsExcept(&'a str),
+}
+
+/// Deletes a user's sessions in `scope`; returns how many.
+pub async fn delete_for_user(db: &impl ConnectionTrait, user_id: i32, scope: Scope<'_>) -> AppResult<u64> {
+    let mut query = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id));
+    match scope {
+        Scope::All => {}
+        Scope::SessionsOnly => query = query.filter(session::Column::Kind.eq(TokenKind::Session.as_str())),
+        Scope::SessionsExcept(id) => {
+            query = query
+                .filter(session::Column::Kind.eq(TokenKind::Session.as_str()))
+                .filter(session::Column::Id.ne(id));
+        }
+    }
+    Ok(query.exec(db).await?.rows_affected)
+}
+
+fn live(now: i64) -> Condition {
+    Condition::any().add(session::Column::Expiry.is_null()).add(session::Column::Expiry.gt(now))
+}
+
+/// A user's live sessions of the given kinds with their client names, most recently used first.
+pub async fn list_for_user(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    kinds: &[TokenKind],
+    now: i64,
+) -> AppResult<Vec<(session::Model, String)>> {
+    let rows = session::Entity::find()
+        .find_also_related(client::Entity)
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::Kind.is_in(kinds.iter().map(|k| k.as_str())))
+        .filter(live(now))
+        .order_by_desc(session::Column::LastUsed)
+        .order_by_desc(session::Column::Created)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|(s, c)| (s, c.map(|c| c.name).unwrap_or_default())).collect())
+}
+
+/// A user's live session or key with this id.
+pub async fn find_for_user(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    id: &str,
+    kind: TokenKind,
+    now: i64,
+) -> AppResult<Option<session::Model>> {
+    Ok(session::Entity::find_by_id(id.to_string())
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::Kind.eq(kind.as_str()))
+        .filter(live(now))
+        .one(db)
+        .await?)
+}
+
+/// A user's API key, live or not.
+pub async fn find_api_key(db: &impl ConnectionTrait, user_id: i32) -> AppResult<Option<(session::Model, String)>> {
+    let row = session::Entity::find()
+        .find_also_related(client::Entity)
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::Kind.eq(TokenKind::ApiKey.as_str()))
+        .one(db)
+        .await?;
+    Ok(row.map(|(s, c)| (s, c.map(|c| c.name).unwrap_or_default())))
+}
+
+/// Ends the user's least recently used sessions on a client until at most `max` are live.
+/// Expired sessions are deleted first since they no longer count.
+pub async fn enforce_max_sessions(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    client_id: i32,
+    max: u64,
+    now: i64,
+) -> AppResult<u64> {
+    let base = Condition::all()
+        .add(session::Column::UserId.eq(user_id))
+        .add(session::Column::ClientId.eq(client_id))
+        .add(session::Column::Kind.eq(TokenKind::Session.as_str()));
+    let ids: Vec<String> = session::Entity::find()
+        .select_only()
+        .column(session::Column::Id)
+        .filter(base.clone())
+        .filter(live(now))
+        .order_by_desc(session::Column::LastUsed)
+        .order_by_desc(session::Column::Created)
+        .order_by_desc(session::Column::Id)
+        .offset(max)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let expired = Condition::all().add(session::Column::Expiry.is_not_null()).add(session::Column::Expiry.lte(now));
+    let res = session::Entity::delete_many()
+        .filter(base)
+        .filter(Condition::any().add(session::Column::Id.is_in(ids)).add(expired))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// Deletes up to `batch` sessions that expired before `now`; returns how many.
+pub async fn purge_expired(db: &impl ConnectionTrait, now: i64, batch: u64) -> AppResult<u64> {
+    // A bounded sub-select keeps each statement (and SQLite's write lock) short.
+    let victims = Query::select()
+        .column(session::Column::Id)
+        .from(session::Entity)
+        .and_where(Expr::col(session::Column::Expiry).lte(now))
+        .limit(batch)
+        .to_owned();
+    let res = session::Entity::delete_many()
+        .filter(session::Column::Id.in_subquery(victims))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}

@@ -44,16 +44,14 @@ pub fn bearer_token(parts: &Parts) -> AppResult<&str> {
     let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
         return Err(unauthorized("not_authenticated", "Authentication credentials were not provided."));
     };
-    let value = value
-        .to_str()
-        .map_err(|_| unauthorized("invalid_header", "Invalid token header. The header must be ASCII."))?;
-    let mut words = value.split_ascii_whitespace();
-    let scheme = words.next().unwrap_or("");
-    if !scheme.eq_ignore_ascii_case("bearer") && !scheme.eq_ignore_ascii_case("token") {
+    // Split on bytes: a token with non-ASCII bytes is a malformed token, not a malformed header.
+    let mut words = value.as_bytes().split(|b| b.is_ascii_whitespace()).filter(|w| !w.is_empty());
+    let scheme = words.next().unwrap_or(b"");
+    if !scheme.eq_ignore_ascii_case(b"bearer") && !scheme.eq_ignore_ascii_case(b"token") {
         return Err(unauthorized("not_authenticated", "Authentication credentials were not provided."));
     }
     match (words.next(), words.next()) {
-        (Some(token), None) => Ok(token),
+        (Some(token), None) => std::str::from_utf8(token).map_err(|_| unauthorized("invalid_token", "Invalid token.")),
         (None, _) => Err(unauthorized("invalid_header", "Invalid token header. No credentials provided.")),
         _ => Err(unauthorized(
             "invalid_header",

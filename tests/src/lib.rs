@@ -1,1 +1,180 @@
-//! placeholder
+//! Test harness: an in-process Tessera on a fresh database per test.
+//!
+//! Every [`TestApp`] gets its own database: an in-memory SQLite by default, or a fresh schema in
+//! the PostgreSQL named by `TESSERA_TEST_POSTGRES_URL`. Time is a [`ManualClock`], so expiry
+//! and throttling are tested by moving it, never by sleeping.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+use server::clock::ManualClock;
+use server::state::{AppState, Settings};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+/// The environment variable that switches the suite to PostgreSQL.
+pub const POSTGRES_ENV: &str = "TESSERA_TEST_POSTGRES_URL";
+
+/// A password every test user has.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A fresh, migrated, empty database (no clients seeded).
+pub async fn fresh_database() -> DatabaseConnection {
+    let db = match std::env::var(POSTGRES_ENV).ok().filter(|u| !u.is_empty()) {
+        Some(url) => {
+            let admin = Database::connect(&url).await.expect("connect to PostgreSQL");
+            let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+            admin.execute_unprepared(&format!("CREATE SCHEMA {schema}")).await.expect("create schema");
+            let mut opts = ConnectOptions::new(url);
+            opts.set_schema_search_path(schema).max_connections(8).sqlx_logging(false);
+            Database::connect(opts).await.expect("connect to the test schema")
+        }
+        None => server::db::connect("sqlite::memory:").await.expect("open in-memory SQLite"),
+    };
+    server::db::migrate(&db).await.expect("migrate");
+    db
+}
+
+/// A response, with its body parsed as JSON when it is JSON.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+    pub json: Value,
+}
+
+impl TestResponse {
+    /// A header as a string ("" when absent).
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+
+    /// The error `code` of an error body.
+    pub fn code(&self) -> &str {
+        self.json["code"].as_str().unwrap_or("")
+    }
+}
+
+/// One Tessera with its own database and clock.
+pub struct TestApp {
+    pub state: AppState,
+    pub clock: ManualClock,
+    pub router: Router,
+    pub peer: SocketAddr,
+}
+
+/// A logged-in user.
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub token: String,
+    pub session_id: String,
+    pub user_id: i64,
+}
+
+impl TestApp {
+    /// A fresh app with default settings and the default clients.
+    pub async fn new() -> Self {
+        Self::with_settings(Settings::default()).await
+    }
+
+    /// A fresh app with these settings and the default clients.
+    pub async fn with_settings(settings: Settings) -> Self {
+        Self::with_settings_and_peer(settings, "127.0.0.1:40000".parse().unwrap()).await
+    }
+
+    /// A fresh app whose requests come from `peer`.
+    pub async fn with_settings_and_peer(settings: Settings, peer: SocketAddr) -> Self {
+        let db = fresh_database().await;
+        let clock = ManualClock::new();
+        let state = AppState::new(db, settings, Arc::new(clock.clone()));
+        server::store::clients::seed_defaults(&state.db, &state.settings.api_access_client, state.now())
+            .await
+            .expect("seed clients");
+        let router = server::app(state.clone());
+        Self { state, clock, router, peer }
+    }
+
+    /// Sends a raw request.
+    pub async fn send(&self, mut req: Request<Body>) -> TestResponse {
+        // What `into_make_service_with_connect_info` gives a real connection.
+        req.extensions_mut().insert(ConnectInfo(self.peer));
+        let res = self.router.clone().oneshot(req).await.expect("infallible");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.into_body().collect().await.expect("body").to_bytes().to_vec();
+        let json = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        TestResponse { status, headers, body, json }
+    }
+
+    /// Sends `method path` with an optional bearer token and JSON body.
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> TestResponse {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(b) => req.header("content-type", "application/json").body(Body::from(b.to_string())),
+            None => req.body(Body::empty()),
+        };
+        self.send(req.unwrap()).await
+    }
+
+    /// GET with a token.
+    pub async fn get(&self, path: &str, token: &str) -> TestResponse {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    /// POST JSON with an optional token.
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> TestResponse {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    /// DELETE with a token.
+    pub async fn delete(&self, path: &str, token: &str) -> TestResponse {
+        self.call(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// Creates a user directly in the database; returns its id.
+    pub async fn create_user(&self, username: &str, is_admin: bool) -> i64 {
+        let hash = server::password::hash(PASSWORD.to_string().into()).await.unwrap();
+        let user = server::store::users::create(&self.state.db, username, hash, is_admin, self.state.now())
+            .await
+            .unwrap();
+        user.id as i64
+    }
+
+    /// Logs `username` in on `client`, asserting success.
+    pub async fn login(&self, username: &str, client: &str) -> Login {
+        let res = self.post("/api/auth/login", None, json!({"username": username, "password": PASSWORD, "client": client})).await;
+        assert_eq!(res.status, StatusCode::OK, "login failed: {:?}", res.json);
+        Login {
+            token: res.json["token"].as_str().unwrap().to_string(),
+            session_id: res.json["session"]["id"].as_str().unwrap().to_string(),
+            user_id: res.json["user"]["id"].as_i64().unwrap(),
+        }
+    }
+
+    /// Creates a user and logs them in.
+    pub async fn user_with_login(&self, username: &str, client: &str) -> Login {
+        self.create_user(username, false).await;
+        self.login(username, client).await
+    }
+
+    /// Creates an admin and logs them in on `web`.
+    pub async fn admin(&self) -> Login {
+        self.create_user("root", true).await;
+        self.login("root", "web").await
+    }
+
+    /// Changes a client's policy through the admin API.
+    pub async fn patch_client(&self, admin: &str, name: &str, body: Value) {
+        let res = self.call(Method::PATCH, &format!("/api/admin/clients/{name}"), Some(admin), Some(body)).await;
+        assert_eq!(res.status, StatusCode::OK, "{:?}", res.json);
+    }
+}

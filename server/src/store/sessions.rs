@@ -213,6 +213,8 @@ pub async fn enforce_max_sessions(
         .add(session::Column::UserId.eq(user_id))
         .add(session::Column::ClientId.eq(client_id))
         .add(session::Column::Kind.eq(TokenKind::Session.as_str()));
+    // One user's sessions on one client are few, so the cut is made here rather than with an
+    // OFFSET (which SQLite accepts only together with a LIMIT).
     let ids: Vec<String> = session::Entity::find()
         .select_only()
         .column(session::Column::Id)
@@ -221,10 +223,12 @@ pub async fn enforce_max_sessions(
         .order_by_desc(session::Column::LastUsed)
         .order_by_desc(session::Column::Created)
         .order_by_desc(session::Column::Id)
-        .offset(max)
-        .into_tuple()
+        .into_tuple::<String>()
         .all(db)
-        .await?;
+        .await?
+        .into_iter()
+        .skip(max as usize)
+        .collect();
     let expired = Condition::all().add(session::Column::Expiry.is_not_null()).add(session::Column::Expiry.lte(now));
     let res = session::Entity::delete_many()
         .filter(base)

@@ -1,0 +1,52 @@
+//! Operations and docs (SPEC §4.6).
+
+use axum::http::{Method, StatusCode};
+use sea_orm::ConnectionTrait;
+use tests::TestApp;
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let app = TestApp::new().await;
+    let res = app.call(Method::GET, "/healthz", None, None).await;
+    assert_eq!((res.status, res.json.clone()), (StatusCode::OK, serde_json::json!({"status": "ok"})));
+    let res = app.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!((res.status, res.json.clone()), (StatusCode::OK, serde_json::json!({"status": "ready"})));
+    app.state.db.clone().close_by_ref().await.ok();
+    let res = app.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!((res.status, res.code()), (StatusCode::SERVICE_UNAVAILABLE, "unavailable"));
+    let _ = app.state.db.execute_unprepared("SELECT 1").await;
+}
+
+#[tokio::test]
+async fn metrics_count_requests_and_logins() {
+    let app = TestApp::new().await;
+    app.user_with_login("ben", "web").await;
+    app.post("/api/auth/login", None, serde_json::json!({"username": "ben", "password": "wrong password", "client": "web"})).await;
+    let res = app.call(Method::GET, "/metrics", None, None).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(res.header("content-type").starts_with("text/plain"));
+    let text = String::from_utf8(res.body).unwrap();
+    assert!(text.contains(r#"tessera_http_requests_total{method="POST",route="/api/auth/login",status="200"} 1"#), "{text}");
+    assert!(text.contains(r#"tessera_logins_total{outcome="success"} 1"#));
+    assert!(text.contains(r#"tessera_logins_total{outcome="invalid_credentials"} 1"#));
+    assert!(text.contains("tessera_http_request_duration_seconds_bucket"));
+}
+
+#[tokio::test]
+async fn openapi_and_swagger_ui_are_served() {
+    let app = TestApp::new().await;
+    let res = app.call(Method::GET, "/openapi.json", None, None).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(res.json["openapi"], "3.1.0");
+    assert_eq!(res.json["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    for path in ["/api/auth/login", "/api/auth/sessions/{id}", "/api/auth/verify", "/healthz", "/readyz", "/metrics"] {
+        assert!(res.json["paths"].get(path).is_some(), "{path} undocumented");
+    }
+    assert_eq!(res.json["paths"]["/api/auth/me"]["get"]["summary"], "Who am I");
+    assert_eq!(res.json, serde_json::to_value(server::openapi()).unwrap());
+    let docs = app.call(Method::GET, "/docs/", None, None).await;
+    assert_eq!(docs.status, StatusCode::OK);
+    assert!(String::from_utf8_lossy(&docs.body).contains("swagger"));
+    let redirect = app.call(Method::GET, "/docs", None, None).await;
+    assert!(redirect.status.is_redirection() || redirect.status == StatusCode::OK);
+}

@@ -14,7 +14,10 @@ fn main() -> ExitCode {
     if std::env::args().any(|a| a == "--check") {
         let current = std::fs::read_to_string(&path).unwrap_or_default();
         if current != rendered {
-            eprintln!("{} is out of date: run `cargo run -p openapi`", path.display());
+            eprintln!(
+                "{} is out of date: run `cargo run -p openapi`",
+                path.display()
+            );
             return ExitCode::FAILURE;
         }
         return ExitCode::SUCCESS;

@@ -31,7 +31,11 @@ pub struct Unmetered(pub AuthSession);
 impl AuthSession {
     /// The token's kind.
     pub fn kind(&self) -> TokenKind {
-        if self.row.kind == TokenKind::ApiKey.as_str() { TokenKind::ApiKey } else { TokenKind::Session }
+        if self.row.kind == TokenKind::ApiKey.as_str() {
+            TokenKind::ApiKey
+        } else {
+            TokenKind::Session
+        }
     }
 }
 
@@ -42,17 +46,31 @@ fn unauthorized(code: &'static str, detail: &'static str) -> AppError {
 /// The token in `Authorization: Bearer|Token <token>`, or the 401 the SPEC assigns.
 pub fn bearer_token(parts: &Parts) -> AppResult<&str> {
     let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
-        return Err(unauthorized("not_authenticated", "Authentication credentials were not provided."));
+        return Err(unauthorized(
+            "not_authenticated",
+            "Authentication credentials were not provided.",
+        ));
     };
     // Split on bytes: a token with non-ASCII bytes is a malformed token, not a malformed header.
-    let mut words = value.as_bytes().split(|b| b.is_ascii_whitespace()).filter(|w| !w.is_empty());
+    let mut words = value
+        .as_bytes()
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|w| !w.is_empty());
     let scheme = words.next().unwrap_or(b"");
     if !scheme.eq_ignore_ascii_case(b"bearer") && !scheme.eq_ignore_ascii_case(b"token") {
-        return Err(unauthorized("not_authenticated", "Authentication credentials were not provided."));
+        return Err(unauthorized(
+            "not_authenticated",
+            "Authentication credentials were not provided.",
+        ));
     }
     match (words.next(), words.next()) {
-        (Some(token), None) => std::str::from_utf8(token).map_err(|_| unauthorized("invalid_token", "Invalid token.")),
-        (None, _) => Err(unauthorized("invalid_header", "Invalid token header. No credentials provided.")),
+        (Some(token), None) => {
+            std::str::from_utf8(token).map_err(|_| unauthorized("invalid_token", "Invalid token."))
+        }
+        (None, _) => Err(unauthorized(
+            "invalid_header",
+            "Invalid token header. No credentials provided.",
+        )),
         _ => Err(unauthorized(
             "invalid_header",
             "Invalid token header. Token string should not contain spaces.",
@@ -66,7 +84,9 @@ pub fn bearer_token(parts: &Parts) -> AppResult<&str> {
 pub async fn lookup(state: &AppState, presented: &str, delete_expired: bool) -> AppResult<AuthRow> {
     let invalid = || unauthorized("invalid_token", "Invalid token.");
     let (kind, digest) = token::parse(presented).ok_or_else(invalid)?;
-    let row = sessions::authenticate(&state.db, &digest).await?.ok_or_else(invalid)?;
+    let row = sessions::authenticate(&state.db, &digest)
+        .await?
+        .ok_or_else(invalid)?;
     if row.kind != kind.as_str() {
         return Err(invalid());
     }
@@ -113,7 +133,9 @@ pub fn spend_budget(state: &AppState, parts: &Parts, auth: &AuthSession) -> AppR
     let allowance = state
         .throttles
         .spend(key, rate)
-        .map_err(|refused| AppError::Throttled { wait_secs: refused.wait_secs })?;
+        .map_err(|refused| AppError::Throttled {
+            wait_secs: refused.wait_secs,
+        })?;
     if let (Some(allowance), Some(slot)) = (allowance, parts.extensions.get::<AllowanceSlot>()) {
         *slot.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(allowance);
     }
@@ -129,7 +151,10 @@ async fn authenticate(parts: &Parts, state: &AppState) -> AppResult<AuthSession>
 impl FromRequestParts<AppState> for AuthSession {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let auth = authenticate(parts, state).await?;
         spend_budget(state, parts, &auth)?;
         Ok(auth)
@@ -139,7 +164,10 @@ impl FromRequestParts<AppState> for AuthSession {
 impl FromRequestParts<AppState> for AdminSession {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let auth = authenticate(parts, state).await?;
         if !auth.row.is_admin {
             return Err(AppError::Forbidden);
@@ -152,7 +180,10 @@ impl FromRequestParts<AppState> for AdminSession {
 impl FromRequestParts<AppState> for Unmetered {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         Ok(Self(authenticate(parts, state).await?))
     }
 }
@@ -165,13 +196,29 @@ pub struct IntrospectionCaller;
 impl FromRequestParts<AppState> for IntrospectionCaller {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let presented = bearer_token(parts)?;
-        if let Some(secret) = &state.settings.introspection_secret {
-            if bool::from(presented.as_bytes().ct_eq(secret.expose_secret().as_bytes())) {
-                return Ok(Self);
-            }
+        let secret_matches = state
+            .settings
+            .introspection_secret
+            .as_ref()
+            .is_some_and(|secret| {
+                bool::from(
+                    presented
+                        .as_bytes()
+                        .ct_eq(secret.expose_secret().as_bytes()),
+                )
+            });
+        if secret_matches {
+            return Ok(Self);
         }
-        if lookup(state, presented, true).await?.is_admin { Ok(Self) } else { Err(AppError::Forbidden) }
+        if lookup(state, presented, true).await?.is_admin {
+            Ok(Self)
+        } else {
+            Err(AppError::Forbidden)
+        }
     }
 }

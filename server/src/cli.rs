@@ -2,7 +2,9 @@
 
 use crate::config::{Cli, ClientCommand, Command, Config, UserCommand};
 use crate::error::AppError;
-use crate::routes::validation::{PASSWORD_MSG, USERNAME_MSG, valid_client_name, valid_password, valid_username};
+use crate::routes::validation::{
+    PASSWORD_MSG, USERNAME_MSG, valid_client_name, valid_password, valid_username,
+};
 use crate::state::{AppState, Settings};
 use crate::store::clients::{self, NewClient};
 use crate::store::users;
@@ -32,6 +34,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = cli.config;
     let db = db::connect(&config.database_url).await?;
     db::migrate(&db).await?;
+    // Seeded by whichever command first meets an empty clients table, so that creating a
+    // client from the CLI before the first `serve` does not leave the defaults out.
+    clients::seed_defaults(&db, &config.api_access_client, now())
+        .await
+        .map_err(app_err)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config, db).await,
         Command::Migrate => {
@@ -39,33 +46,48 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(cmd) => user(cmd, &db).await,
-        Command::Client(cmd) => client(cmd, &config, &db).await,
+        Command::Client(cmd) => client(cmd, &db).await,
     }
 }
 
-async fn create_user(db: &DatabaseConnection, username: &str, password: SecretString, admin: bool) -> anyhow::Result<()> {
-    if !valid_username(&username.to_string()) {
+async fn create_user(
+    db: &DatabaseConnection,
+    username: &str,
+    password: SecretString,
+    admin: bool,
+) -> anyhow::Result<()> {
+    if !valid_username(username) {
         bail!("invalid username: {USERNAME_MSG}");
     }
-    if !valid_password(&password.expose_secret().to_string()) {
+    if !valid_password(password.expose_secret()) {
         bail!("invalid password: {PASSWORD_MSG}");
     }
     let hash = crate::password::hash(password).await?;
-    users::create(db, username, hash, admin, now()).await.map_err(app_err)?;
+    users::create(db, username, hash, admin, now())
+        .await
+        .map_err(app_err)?;
     Ok(())
 }
 
 async fn serve(config: Config, db: DatabaseConnection) -> anyhow::Result<()> {
-    clients::seed_defaults(&db, &config.api_access_client, now()).await.map_err(app_err)?;
     if let Some(bootstrap) = &config.bootstrap_admin {
         let (username, password) = bootstrap
             .expose_secret()
             .split_once(':')
             .context("TESSERA_BOOTSTRAP_ADMIN must be username:password")?;
-        if users::find_by_username(&db, username).await.map_err(app_err)?.is_none() {
-            create_user(&db, username, SecretString::from(password.to_string()), true)
-                .await
-                .context("cannot create the bootstrap admin")?;
+        if users::find_by_username(&db, username)
+            .await
+            .map_err(app_err)?
+            .is_none()
+        {
+            create_user(
+                &db,
+                username,
+                SecretString::from(password.to_string()),
+                true,
+            )
+            .await
+            .context("cannot create the bootstrap admin")?;
             tracing::info!(username, "bootstrap admin created");
         }
     }
@@ -83,7 +105,9 @@ async fn serve(config: Config, db: DatabaseConnection) -> anyhow::Result<()> {
         stop_rx,
     ));
     let app = crate::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     let _ = stop_tx.send(true);
     let _ = purge.await;
     tracing::info!("tessera stopped");
@@ -112,25 +136,42 @@ async fn shutdown_signal() {
 fn read_password(from_stdin: bool) -> anyhow::Result<SecretString> {
     let line = if from_stdin {
         let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).context("cannot read the password from stdin")?;
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the password from stdin")?;
         line.trim_end_matches(['\r', '\n']).to_string()
     } else {
-        rpassword::prompt_password("Password: ").context("cannot read the password (use --password-stdin)")?
+        rpassword::prompt_password("Password: ")
+            .context("cannot read the password (use --password-stdin)")?
     };
     Ok(SecretString::from(line))
 }
 
 async fn user(cmd: UserCommand, db: &DatabaseConnection) -> anyhow::Result<()> {
     match cmd {
-        UserCommand::Create { username, admin, password_stdin } => {
+        UserCommand::Create {
+            username,
+            admin,
+            password_stdin,
+        } => {
             let password = read_password(password_stdin)?;
             create_user(db, &username, password, admin).await?;
-            println!("created user {username}{}", if admin { " (admin)" } else { "" });
+            println!(
+                "created user {username}{}",
+                if admin { " (admin)" } else { "" }
+            );
         }
         UserCommand::List => {
-            println!("{:<6} {:<30} {:<7} {:<6}", "ID", "USERNAME", "ACTIVE", "ADMIN");
+            println!(
+                "{:<6} {:<30} {:<7} {:<6}",
+                "ID", "USERNAME", "ACTIVE", "ADMIN"
+            );
             for u in users::list(db).await.map_err(app_err)? {
-                println!("{:<6} {:<30} {:<7} {:<6}", u.id, u.username, u.is_active, u.is_admin);
+                println!(
+                    "{:<6} {:<30} {:<7} {:<6}",
+                    u.id, u.username, u.is_active, u.is_admin
+                );
             }
         }
     }
@@ -141,17 +182,19 @@ fn show(secs: Option<i64>) -> String {
     secs.map_or("never".into(), |s| format!("{s}s"))
 }
 
-async fn client(cmd: ClientCommand, config: &Config, db: &DatabaseConnection) -> anyhow::Result<()> {
+async fn client(cmd: ClientCommand, db: &DatabaseConnection) -> anyhow::Result<()> {
     match cmd {
         ClientCommand::Create(args) => {
             if !valid_client_name(&args.name) {
-                bail!("invalid client name: 1–64 of A-Z a-z 0-9 . _ -, starting with a letter or digit");
+                bail!(
+                    "invalid client name: 1–64 of A-Z a-z 0-9 . _ -, starting with a letter or digit"
+                );
             }
             let new = NewClient {
                 name: args.name.clone(),
                 description: args.description,
-                token_ttl: args.token_ttl,
-                max_lifetime: args.max_lifetime,
+                token_ttl: args.token_ttl.0,
+                max_lifetime: args.max_lifetime.0,
                 throttle_rate: args.throttle_rate.map(|r| r.to_string()),
                 max_sessions: args.max_sessions,
                 auto_renew: args.auto_renew,
@@ -160,8 +203,10 @@ async fn client(cmd: ClientCommand, config: &Config, db: &DatabaseConnection) ->
             println!("created client {}", args.name);
         }
         ClientCommand::List => {
-            clients::seed_defaults(db, &config.api_access_client, now()).await.map_err(app_err)?;
-            println!("{:<20} {:<12} {:<12} {:<10} {:<9} {:<6}", "NAME", "TOKEN_TTL", "MAX_LIFE", "RATE", "SESSIONS", "RENEW");
+            println!(
+                "{:<20} {:<12} {:<12} {:<10} {:<9} {:<6}",
+                "NAME", "TOKEN_TTL", "MAX_LIFE", "RATE", "SESSIONS", "RENEW"
+            );
             for c in clients::list(db).await.map_err(app_err)? {
                 println!(
                     "{:<20} {:<12} {:<12} {:<10} {:<9} {:<6}",

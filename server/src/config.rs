@@ -19,34 +19,79 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct Config {
     /// Database URL: `sqlite://path?mode=rwc` or `postgres://user@host/db`.
-    #[arg(long, global = true, env = "TESSERA_DATABASE_URL", default_value = "sqlite://tessera.db?mode=rwc")]
+    #[arg(
+        long,
+        global = true,
+        env = "TESSERA_DATABASE_URL",
+        default_value = "sqlite://tessera.db?mode=rwc"
+    )]
     pub database_url: String,
     /// Address to listen on.
-    #[arg(long, global = true, env = "TESSERA_BIND", default_value = "127.0.0.1:8080")]
+    #[arg(
+        long,
+        global = true,
+        env = "TESSERA_BIND",
+        default_value = "127.0.0.1:8080"
+    )]
     pub bind: std::net::SocketAddr,
     /// `username:password` of an admin created at start-up when no user of that name exists.
-    #[arg(long, global = true, env = "TESSERA_BOOTSTRAP_ADMIN", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "TESSERA_BOOTSTRAP_ADMIN",
+        hide_env_values = true
+    )]
     pub bootstrap_admin: Option<SecretString>,
     /// Name of the client that issues API keys.
-    #[arg(long, global = true, env = "TESSERA_API_ACCESS_CLIENT", default_value = "api")]
+    #[arg(
+        long,
+        global = true,
+        env = "TESSERA_API_ACCESS_CLIENT",
+        default_value = "api"
+    )]
     pub api_access_client: String,
     /// Shared secret that services may present to `POST /api/auth/introspect`.
-    #[arg(long, global = true, env = "TESSERA_INTROSPECTION_SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "TESSERA_INTROSPECTION_SECRET",
+        hide_env_values = true
+    )]
     pub introspection_secret: Option<SecretString>,
     /// Login attempts allowed per client IP.
-    #[arg(long, global = true, env = "TESSERA_LOGIN_RATE_PER_IP", default_value = "30/m")]
+    #[arg(
+        long,
+        global = true,
+        env = "TESSERA_LOGIN_RATE_PER_IP",
+        default_value = "30/m"
+    )]
     pub login_rate_per_ip: Rate,
     /// Login attempts allowed per username.
-    #[arg(long, global = true, env = "TESSERA_LOGIN_RATE_PER_USERNAME", default_value = "10/m")]
+    #[arg(
+        long,
+        global = true,
+        env = "TESSERA_LOGIN_RATE_PER_USERNAME",
+        default_value = "10/m"
+    )]
     pub login_rate_per_username: Rate,
     /// Comma-separated CIDRs of reverse proxies whose `X-Forwarded-For` is believed.
     #[arg(long, global = true, env = "TESSERA_TRUSTED_PROXIES", value_delimiter = ',', num_args = 0..)]
     pub trusted_proxies: Vec<IpNet>,
     /// Seconds between runs of the expired-session purge.
-    #[arg(long, global = true, env = "TESSERA_PURGE_INTERVAL", default_value_t = 300)]
+    #[arg(
+        long,
+        global = true,
+        env = "TESSERA_PURGE_INTERVAL",
+        default_value_t = 300
+    )]
     pub purge_interval: u64,
     /// Expired sessions deleted per purge statement.
-    #[arg(long, global = true, env = "TESSERA_PURGE_BATCH", default_value_t = 500)]
+    #[arg(
+        long,
+        global = true,
+        env = "TESSERA_PURGE_BATCH",
+        default_value_t = 500
+    )]
     pub purge_batch: u64,
     /// Tracing filter, e.g. `info` or `server=debug`.
     #[arg(long, global = true, env = "TESSERA_LOG", default_value = "info")]
@@ -101,11 +146,11 @@ pub enum ClientCommand {
 pub struct ClientCreateArgs {
     pub name: String,
     /// Token lifetime (`30s`, `15m`, `12h`, `30d` or `never`).
-    #[arg(long, default_value = "1d", value_parser = parse_duration)]
-    pub token_ttl: Option<i64>,
+    #[arg(long, default_value = "1d")]
+    pub token_ttl: Lifetime,
     /// Absolute session lifetime cap (`never` for none).
-    #[arg(long, default_value = "never", value_parser = parse_duration)]
-    pub max_lifetime: Option<i64>,
+    #[arg(long, default_value = "never")]
+    pub max_lifetime: Lifetime,
     /// Request budget per user, e.g. `100/m`.
     #[arg(long)]
     pub throttle_rate: Option<Rate>,
@@ -118,6 +163,18 @@ pub struct ClientCreateArgs {
     /// Description for admins.
     #[arg(long, default_value = "")]
     pub description: String,
+}
+
+/// A duration flag: seconds, or `None` for `never`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetime(pub Option<i64>);
+
+impl std::str::FromStr for Lifetime {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_duration(s).map(Lifetime)
+    }
 }
 
 /// Parses `30s`, `15m`, `12h`, `30d` into seconds, or `never` into `None`.

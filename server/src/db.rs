@@ -9,7 +9,9 @@ use std::time::Duration;
 /// for the writer and a briefly locked database is retried instead of failing.
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     let mut opts = ConnectOptions::new(url.to_string());
-    opts.sqlx_logging(false).connect_timeout(Duration::from_secs(5)).acquire_timeout(Duration::from_secs(5));
+    opts.sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5));
     if url.starts_with("sqlite:") {
         opts.map_sqlx_sqlite_opts(|o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
@@ -20,12 +22,16 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     } else if !url.starts_with("postgres:") && !url.starts_with("postgresql:") {
         anyhow::bail!("unsupported database URL (use sqlite://… or postgres://…)");
     }
-    Database::connect(opts).await.with_context(|| format!("cannot open the database at {}", redact(url)))
+    Database::connect(opts)
+        .await
+        .with_context(|| format!("cannot open the database at {}", redact(url)))
 }
 
 /// Applies pending migrations.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
-    Migrator::up(db, None).await.context("database migration failed")
+    Migrator::up(db, None)
+        .await
+        .context("database migration failed")
 }
 
 /// The URL without its password, for messages.

@@ -34,7 +34,10 @@ pub enum AppError {
     BadRequest { code: &'static str, detail: String },
     /// 401 with a specific code; carries `WWW-Authenticate`.
     #[error("{detail}")]
-    Unauthorized { code: &'static str, detail: &'static str },
+    Unauthorized {
+        code: &'static str,
+        detail: &'static str,
+    },
     /// 403 `permission_denied`.
     #[error("permission denied")]
     Forbidden,
@@ -70,7 +73,10 @@ pub type AppResult<T> = Result<T, AppError>;
 impl AppError {
     /// A 400 with a specific code.
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::BadRequest { code, detail: detail.into() }
+        Self::BadRequest {
+            code,
+            detail: detail.into(),
+        }
     }
 
     /// A 400 `validation_error` for one field.
@@ -81,7 +87,11 @@ impl AppError {
     fn parts(&self) -> (StatusCode, &'static str, String) {
         use AppError::*;
         match self {
-            Validation(_) => (StatusCode::BAD_REQUEST, "validation_error", "Invalid input.".into()),
+            Validation(_) => (
+                StatusCode::BAD_REQUEST,
+                "validation_error",
+                "Invalid input.".into(),
+            ),
             BadRequest { code, detail } => (StatusCode::BAD_REQUEST, code, detail.clone()),
             Unauthorized { code, detail } => (StatusCode::UNAUTHORIZED, code, (*detail).into()),
             Forbidden => (
@@ -164,10 +174,21 @@ impl IntoResponse for AppError {
             AppError::Validation(fields) => Some(fields),
             _ => None,
         };
-        let mut response = (status, axum::Json(ErrorBody { code, detail, fields })).into_response();
+        let mut response = (
+            status,
+            axum::Json(ErrorBody {
+                code,
+                detail,
+                fields,
+            }),
+        )
+            .into_response();
         let headers = response.headers_mut();
         if status == StatusCode::UNAUTHORIZED {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"tessera\""));
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"tessera\""),
+            );
         }
         if let Some(wait) = wait {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(wait));

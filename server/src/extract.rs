@@ -32,10 +32,19 @@ enum BodyKind {
 }
 
 fn body_kind(req: &Request) -> BodyKind {
-    let Some(ct) = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+    let Some(ct) = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
         return BodyKind::Other;
     };
-    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let mime = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json")) {
         BodyKind::Json
     } else if mime == "application/x-www-form-urlencoded" {
@@ -46,17 +55,20 @@ fn body_kind(req: &Request) -> BodyKind {
 }
 
 async fn read_body(req: Request) -> Result<Bytes, AppError> {
-    axum::body::to_bytes(req.into_body(), BODY_LIMIT).await.map_err(|err| {
-        // The only failure a well-behaved client can cause is exceeding the limit; a broken
-        // connection also lands here and deserves a 4xx rather than a 500.
-        if std::error::Error::source(&err).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
-            || format!("{err}").contains("length limit")
-        {
-            AppError::PayloadTooLarge
-        } else {
-            AppError::bad_request("invalid_body", "The request body could not be read.")
-        }
-    })
+    axum::body::to_bytes(req.into_body(), BODY_LIMIT)
+        .await
+        .map_err(|err| {
+            // The only failure a well-behaved client can cause is exceeding the limit; a broken
+            // connection also lands here and deserves a 4xx rather than a 500.
+            if std::error::Error::source(&err)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+                || format!("{err}").contains("length limit")
+            {
+                AppError::PayloadTooLarge
+            } else {
+                AppError::bad_request("invalid_body", "The request body could not be read.")
+            }
+        })
 }
 
 /// Parses JSON so that syntax errors and shape errors are told apart, naming the field.
@@ -71,14 +83,19 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
             AppError::bad_request("invalid_json", "The request body is not valid JSON.")
         }
     })?;
-    de.end()
-        .map_err(|_| AppError::bad_request("invalid_json", "The request body is not valid JSON."))?;
+    de.end().map_err(|_| {
+        AppError::bad_request("invalid_json", "The request body is not valid JSON.")
+    })?;
     Ok(value)
 }
 
 fn validation_from_serde(path: &str, message: &str) -> AppError {
     // serde_json appends " at line L column C", which means nothing to an API user.
-    let message = message.split(" at line ").next().unwrap_or(message).to_string();
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(message)
+        .to_string();
     let field = if path.is_empty() || path == "." {
         "non_field_errors".to_string()
     } else {

@@ -38,12 +38,21 @@ pub fn app(state: AppState) -> Router {
         .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .fallback(|| async { AppError::NotFound })
-        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::track))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(middleware::panic_response))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::track,
+        ))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            middleware::panic_response,
+        ))
         .with_state(state);
     // Trailing slashes are trimmed before routing, so `login/` (as Durin clients send it) is
     // served by the `login` route.
-    Router::new().fallback_service(ServiceBuilder::new().map_request(middleware::trim_trailing_slash).service(router))
+    Router::new().fallback_service(
+        ServiceBuilder::new()
+            .map_request(middleware::trim_trailing_slash)
+            .service(router),
+    )
 }
 
 /// The OpenAPI document generated from the handlers.

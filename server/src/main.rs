@@ -8,7 +8,10 @@ async fn main() -> ExitCode {
     let cli = server::config::Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_new(&cli.config.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
     match server::cli::run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

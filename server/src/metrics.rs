@@ -42,26 +42,46 @@ impl Metrics {
         let mut registry = Registry::with_prefix("tessera");
         let requests = Family::<RequestLabels, Counter>::default();
         let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
-            Histogram::new([0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0])
+            Histogram::new([
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+            ])
         });
         let logins = Family::<LoginLabels, Counter>::default();
-        registry.register("http_requests", "HTTP requests by route and status", requests.clone());
+        registry.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            requests.clone(),
+        );
         registry.register(
             "http_request_duration_seconds",
             "HTTP request latency by route",
             latency.clone(),
         );
         registry.register("logins", "Login attempts by outcome", logins.clone());
-        Self { registry, requests, latency, logins }
+        Self {
+            registry,
+            requests,
+            latency,
+            logins,
+        }
     }
 
     /// Records one finished request.
     pub fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let (method, route) = (method.to_string(), route.to_string());
         self.latency
-            .get_or_create(&RouteLabels { method: method.clone(), route: route.clone() })
+            .get_or_create(&RouteLabels {
+                method: method.clone(),
+                route: route.clone(),
+            })
             .observe(seconds);
-        self.requests.get_or_create(&RequestLabels { method, route, status }).inc();
+        self.requests
+            .get_or_create(&RequestLabels {
+                method,
+                route,
+                status,
+            })
+            .inc();
     }
 
     /// Records a login attempt: `success`, `invalid_credentials`, `throttled`, …

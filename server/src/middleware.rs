@@ -15,7 +15,10 @@ use std::time::Instant;
 pub async fn track(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = req.method().as_str().to_string();
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string());
     let is_api = req.uri().path().starts_with("/api/");
     let slot = AllowanceSlot::default();
     req.extensions_mut().insert(slot.clone());
@@ -45,7 +48,12 @@ pub async fn track(State(state): State<AppState>, mut req: Request, next: Next) 
         headers.insert("ratelimit-remaining", HeaderValue::from(0));
     }
     let route = route.as_deref().unwrap_or("unmatched");
-    state.metrics.observe_request(&method, route, status.as_u16(), started.elapsed().as_secs_f64());
+    state.metrics.observe_request(
+        &method,
+        route,
+        status.as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
     response
 }
 

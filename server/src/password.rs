@@ -1,6 +1,8 @@
 //! Argon2id password hashing (m = 19 MiB, t = 2, p = 1), always off the async workers.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::LazyLock;
@@ -24,7 +26,11 @@ fn hash_blocking(password: &str) -> String {
 
 fn verify_blocking(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc)
-        .map(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            argon2()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -50,10 +56,20 @@ pub async fn verify(password: SecretString, phc: Option<String>) -> anyhow::Resu
 mod tests {
     #[tokio::test]
     async fn hash_then_verify() {
-        let phc = super::hash("correct horse".to_string().into()).await.unwrap();
+        let phc = super::hash("correct horse".to_string().into())
+            .await
+            .unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(super::verify("correct horse".to_string().into(), Some(phc.clone())).await.unwrap());
-        assert!(!super::verify("wrong horse".to_string().into(), Some(phc)).await.unwrap());
+        assert!(
+            super::verify("correct horse".to_string().into(), Some(phc.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !super::verify("wrong horse".to_string().into(), Some(phc))
+                .await
+                .unwrap()
+        );
         assert!(!super::verify("x".to_string().into(), None).await.unwrap());
     }
 }

@@ -51,7 +51,12 @@ impl fmt::Display for Rate {
 
 /// Expiry (µs) for a session created at `created` and (re)issued at `now`:
 /// min(now + ttl, created + max_lifetime), with `None` standing for infinity.
-pub fn expiry(now: i64, created: i64, token_ttl: Option<i64>, max_lifetime: Option<i64>) -> Option<i64> {
+pub fn expiry(
+    now: i64,
+    created: i64,
+    token_ttl: Option<i64>,
+    max_lifetime: Option<i64>,
+) -> Option<i64> {
     let by_ttl = token_ttl.map(|ttl| now.saturating_add(ttl.saturating_mul(SECOND)));
     let by_cap = max_lifetime.map(|cap| created.saturating_add(cap.saturating_mul(SECOND)));
     match (by_ttl, by_cap) {
@@ -78,9 +83,25 @@ mod tests {
 
     #[test]
     fn rates_parse_and_print() {
-        assert_eq!("100/m".parse(), Ok(Rate { count: 100, per_secs: 60 }));
+        assert_eq!(
+            "100/m".parse(),
+            Ok(Rate {
+                count: 100,
+                per_secs: 60
+            })
+        );
         assert_eq!("1/d".parse::<Rate>().unwrap().to_string(), "1/d");
-        for bad in ["0/m", "/m", "5/w", "5", "-1/s", "1.5/s", " 5/s", "5/S", "99999999999/s"] {
+        for bad in [
+            "0/m",
+            "/m",
+            "5/w",
+            "5",
+            "-1/s",
+            "1.5/s",
+            " 5/s",
+            "5/S",
+            "99999999999/s",
+        ] {
             assert!(bad.parse::<Rate>().is_err(), "{bad}");
         }
     }

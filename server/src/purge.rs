@@ -22,7 +22,12 @@ pub async fn purge_once(state: &AppState, batch: u64) -> anyhow::Result<u64> {
 }
 
 /// Runs [`purge_once`] every `interval` until `shutdown` turns true.
-pub async fn run(state: AppState, interval: Duration, batch: u64, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(
+    state: AppState,
+    interval: Duration,
+    batch: u64,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let mut ticker = tokio::time::interval(interval.max(Duration::from_secs(1)));
     loop {
         tokio::select! {

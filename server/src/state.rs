@@ -31,8 +31,14 @@ impl Default for Settings {
         Self {
             api_access_client: "api".into(),
             introspection_secret: None,
-            login_rate_per_ip: Rate { count: 30, per_secs: 60 },
-            login_rate_per_username: Rate { count: 10, per_secs: 60 },
+            login_rate_per_ip: Rate {
+                count: 30,
+                per_secs: 60,
+            },
+            login_rate_per_username: Rate {
+                count: 10,
+                per_secs: 60,
+            },
             trusted_proxies: Vec::new(),
         }
     }
@@ -72,7 +78,13 @@ impl AppState {
     /// Builds the state over an open (and migrated) database.
     pub fn new(db: DatabaseConnection, settings: Settings, clock: Arc<dyn Clock>) -> Self {
         let throttles = Throttles::new(clock.clone(), &settings);
-        Self(Arc::new(Inner { db, settings, clock, throttles, metrics: Metrics::new() }))
+        Self(Arc::new(Inner {
+            db,
+            settings,
+            clock,
+            throttles,
+            metrics: Metrics::new(),
+        }))
     }
 
     /// The state with the wall clock.

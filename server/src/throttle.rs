@@ -74,12 +74,20 @@ impl Throttles {
             .max_capacity(10_000_000)
             .expire_after(IdleExpiry)
             .build();
-        Self { clock, cells, login_ip: settings.login_rate_per_ip, login_user: settings.login_rate_per_username }
+        Self {
+            clock,
+            cells,
+            login_ip: settings.login_rate_per_ip,
+            login_user: settings.login_rate_per_username,
+        }
     }
 
     fn cell(&self, key: &BudgetKey, rate: Rate) -> Arc<Cell> {
         self.cells.get_with_by_ref(key, || {
-            Arc::new(Cell { tat: Mutex::new(i64::MIN), period_secs: rate.per_secs })
+            Arc::new(Cell {
+                tat: Mutex::new(i64::MIN),
+                period_secs: rate.per_secs,
+            })
         })
     }
 
@@ -90,14 +98,20 @@ impl Throttles {
         let mut stored = cell.tat.lock().unwrap_or_else(|p| p.into_inner());
         let tat = (*stored).max(now);
         if tat - now > tolerance {
-            return Err(Refused { wait_secs: ceil_secs(tat - now - tolerance).max(1) });
+            return Err(Refused {
+                wait_secs: ceil_secs(tat - now - tolerance).max(1),
+            });
         }
         let next = tat + emission;
         if spend {
             *stored = next;
         }
         let remaining = ((tolerance - (next - now)).max(-emission) / emission + 1).max(0) as u32;
-        Ok(Allowance { limit: rate.count, remaining, reset_secs: ceil_secs(next - now) })
+        Ok(Allowance {
+            limit: rate.count,
+            remaining,
+            reset_secs: ceil_secs(next - now),
+        })
     }
 
     /// Spends one unit of `key`'s budget at `rate`; `None` rate means unlimited.
@@ -134,7 +148,12 @@ impl IdleExpiry {
 }
 
 impl moka::Expiry<BudgetKey, Arc<Cell>> for IdleExpiry {
-    fn expire_after_create(&self, _: &BudgetKey, cell: &Arc<Cell>, _: std::time::Instant) -> Option<Duration> {
+    fn expire_after_create(
+        &self,
+        _: &BudgetKey,
+        cell: &Arc<Cell>,
+        _: std::time::Instant,
+    ) -> Option<Duration> {
         Self::idle(cell)
     }
 
@@ -157,7 +176,10 @@ mod tests {
 
     fn throttles() -> (Throttles, ManualClock) {
         let clock = ManualClock::new();
-        (Throttles::new(Arc::new(clock.clone()), &Settings::default()), clock)
+        (
+            Throttles::new(Arc::new(clock.clone()), &Settings::default()),
+            clock,
+        )
     }
 
     #[test]
@@ -165,15 +187,25 @@ mod tests {
         let (t, clock) = throttles();
         let rate: Rate = "3/m".parse().unwrap();
         let key = BudgetKey::Pair(1, 1);
-        let remaining: Vec<u32> =
-            (0..3).map(|_| t.spend(key.clone(), Some(rate)).unwrap().unwrap().remaining).collect();
+        let remaining: Vec<u32> = (0..3)
+            .map(|_| t.spend(key.clone(), Some(rate)).unwrap().unwrap().remaining)
+            .collect();
         assert_eq!(remaining, [2, 1, 0]);
-        assert_eq!(t.spend(key.clone(), Some(rate)), Err(Refused { wait_secs: 20 }));
+        assert_eq!(
+            t.spend(key.clone(), Some(rate)),
+            Err(Refused { wait_secs: 20 })
+        );
         clock.advance_secs(19.5);
-        assert_eq!(t.spend(key.clone(), Some(rate)), Err(Refused { wait_secs: 1 }));
+        assert_eq!(
+            t.spend(key.clone(), Some(rate)),
+            Err(Refused { wait_secs: 1 })
+        );
         clock.advance_secs(0.5);
         assert!(t.spend(key.clone(), Some(rate)).is_ok());
-        assert!(t.spend(BudgetKey::Pair(1, 2), Some(rate)).is_ok(), "pairs are independent");
+        assert!(
+            t.spend(BudgetKey::Pair(1, 2), Some(rate)).is_ok(),
+            "pairs are independent"
+        );
         assert_eq!(t.spend(key, None), Ok(None));
     }
 

@@ -112,7 +112,11 @@ fn digest(token: &str) -> TokenDigest {
 /// Checks a presented token's shape and checksum without touching the database and returns
 /// its kind and digest, or `None` when it cannot be a Tessera token.
 pub fn parse(presented: &str) -> Option<(TokenKind, TokenDigest)> {
-    if presented.len() != TOKEN_LEN || !presented.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+    if presented.len() != TOKEN_LEN
+        || !presented
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
         return None;
     }
     let kind = if presented.starts_with("tss_") {

@@ -8,12 +8,27 @@ use tests::TestApp;
 async fn non_admins_get_403_without_a_challenge() {
     let app = TestApp::new().await;
     let user = app.user_with_login("sam", "web").await;
-    for path in ["/api/admin/clients", "/api/admin/users", "/api/admin/users/1/sessions", "/api/admin/users/1/throttles"] {
+    for path in [
+        "/api/admin/clients",
+        "/api/admin/users",
+        "/api/admin/users/1/sessions",
+        "/api/admin/users/1/throttles",
+    ] {
         let res = app.get(path, &user.token).await;
-        assert_eq!((res.status, res.code()), (StatusCode::FORBIDDEN, "permission_denied"), "{path}");
+        assert_eq!(
+            (res.status, res.code()),
+            (StatusCode::FORBIDDEN, "permission_denied"),
+            "{path}"
+        );
         assert_eq!(res.header("www-authenticate"), "");
     }
-    let res = app.post("/api/admin/users", Some(&user.token), json!({"username": "x", "password": "12345678"})).await;
+    let res = app
+        .post(
+            "/api/admin/users",
+            Some(&user.token),
+            json!({"username": "x", "password": "12345678"}),
+        )
+        .await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
     let res = app.call(Method::GET, "/api/admin/users", None, None).await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED, "401 comes before 403");
@@ -24,36 +39,86 @@ async fn clients_crud() {
     let app = TestApp::new().await;
     let admin = app.admin().await;
     let list = app.get("/api/admin/clients", &admin.token).await;
-    let names: Vec<&str> = list.json.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = list
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["api", "cli", "mobile", "web"]);
-    let api = list.json.as_array().unwrap().iter().find(|c| c["name"] == "api").unwrap();
+    let api = list
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "api")
+        .unwrap();
     assert!(api["token_ttl"].is_null());
 
-    let res = app.post("/api/admin/clients", Some(&admin.token), json!({"name": "ios"})).await;
+    let res = app
+        .post(
+            "/api/admin/clients",
+            Some(&admin.token),
+            json!({"name": "ios"}),
+        )
+        .await;
     assert_eq!(res.status, StatusCode::CREATED);
     let mut expected = json!({"name": "ios", "description": "", "token_ttl": 86400, "max_lifetime": null,
         "throttle_rate": null, "max_sessions": null, "auto_renew": false});
     expected["created"] = res.json["created"].clone();
     assert_eq!(res.json, expected);
 
-    let res = app.post("/api/admin/clients", Some(&admin.token), json!({"name": "ios"})).await;
+    let res = app
+        .post(
+            "/api/admin/clients",
+            Some(&admin.token),
+            json!({"name": "ios"}),
+        )
+        .await;
     assert_eq!((res.status, res.code()), (StatusCode::CONFLICT, "conflict"));
 
     let patch = json!({"description": "iPhone app", "throttle_rate": "100/m", "max_sessions": 3, "token_ttl": null});
-    let res = app.call(Method::PATCH, "/api/admin/clients/ios", Some(&admin.token), Some(patch)).await;
+    let res = app
+        .call(
+            Method::PATCH,
+            "/api/admin/clients/ios",
+            Some(&admin.token),
+            Some(patch),
+        )
+        .await;
     assert_eq!(res.status, StatusCode::OK, "{:?}", res.json);
     assert_eq!(res.json["description"], "iPhone app");
     assert_eq!(res.json["throttle_rate"], "100/m");
     assert_eq!(res.json["max_sessions"], 3);
     assert!(res.json["token_ttl"].is_null());
     // Absent fields are unchanged; null sets null.
-    let res = app.call(Method::PATCH, "/api/admin/clients/ios", Some(&admin.token), Some(json!({"max_sessions": null}))).await;
+    let res = app
+        .call(
+            Method::PATCH,
+            "/api/admin/clients/ios",
+            Some(&admin.token),
+            Some(json!({"max_sessions": null})),
+        )
+        .await;
     assert_eq!(res.json["throttle_rate"], "100/m");
     assert!(res.json["max_sessions"].is_null());
     let res = app.get("/api/admin/clients/ios", &admin.token).await;
     assert_eq!(res.json["description"], "iPhone app");
-    assert_eq!(app.get("/api/admin/clients/nope", &admin.token).await.code(), "not_found");
-    let res = app.call(Method::PATCH, "/api/admin/clients/ios", Some(&admin.token), Some(json!({"name": "android"}))).await;
+    assert_eq!(
+        app.get("/api/admin/clients/nope", &admin.token)
+            .await
+            .code(),
+        "not_found"
+    );
+    let res = app
+        .call(
+            Method::PATCH,
+            "/api/admin/clients/ios",
+            Some(&admin.token),
+            Some(json!({"name": "android"})),
+        )
+        .await;
     assert_eq!(res.code(), "validation_error");
 }
 
@@ -62,17 +127,46 @@ async fn client_validation_names_each_field() {
     let app = TestApp::new().await;
     let admin = app.admin().await;
     let bad = json!({"name": "-bad name", "token_ttl": 0, "max_lifetime": -5, "throttle_rate": "5/w", "max_sessions": 0});
-    let res = app.post("/api/admin/clients", Some(&admin.token), bad).await;
-    assert_eq!((res.status, res.code()), (StatusCode::BAD_REQUEST, "validation_error"));
+    let res = app
+        .post("/api/admin/clients", Some(&admin.token), bad)
+        .await;
+    assert_eq!(
+        (res.status, res.code()),
+        (StatusCode::BAD_REQUEST, "validation_error")
+    );
     let fields = res.json["fields"].as_object().unwrap();
-    for f in ["name", "token_ttl", "max_lifetime", "throttle_rate", "max_sessions"] {
+    for f in [
+        "name",
+        "token_ttl",
+        "max_lifetime",
+        "throttle_rate",
+        "max_sessions",
+    ] {
         assert!(fields.contains_key(f), "{f} missing from {fields:?}");
     }
-    let res = app.post("/api/admin/clients", Some(&admin.token), json!({"description": "x"})).await;
+    let res = app
+        .post(
+            "/api/admin/clients",
+            Some(&admin.token),
+            json!({"description": "x"}),
+        )
+        .await;
     assert!(res.json["fields"]["name"].is_array());
-    let res = app.post("/api/admin/clients", Some(&admin.token), json!({"name": "ok", "token_ttl": "1d"})).await;
+    let res = app
+        .post(
+            "/api/admin/clients",
+            Some(&admin.token),
+            json!({"name": "ok", "token_ttl": "1d"}),
+        )
+        .await;
     assert!(res.json["fields"]["token_ttl"].is_array(), "{:?}", res.json);
-    let res = app.post("/api/admin/clients", Some(&admin.token), json!({"name": "x".repeat(65)})).await;
+    let res = app
+        .post(
+            "/api/admin/clients",
+            Some(&admin.token),
+            json!({"name": "x".repeat(65)}),
+        )
+        .await;
     assert!(res.json["fields"]["name"].is_array());
 }
 
@@ -84,16 +178,33 @@ async fn deleting_a_client_ends_its_sessions() {
     let web = app.login("tom", "web").await;
     let res = app.delete("/api/admin/clients/cli", &admin.token).await;
     assert_eq!(res.status, StatusCode::NO_CONTENT);
-    assert_eq!(app.get("/api/auth/me", &cli.token).await.code(), "invalid_token");
-    assert_eq!(app.get("/api/auth/me", &web.token).await.status, StatusCode::OK);
-    assert_eq!(app.delete("/api/admin/clients/cli", &admin.token).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/api/auth/me", &cli.token).await.code(),
+        "invalid_token"
+    );
+    assert_eq!(
+        app.get("/api/auth/me", &web.token).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.delete("/api/admin/clients/cli", &admin.token)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
 async fn users_crud_and_validation() {
     let app = TestApp::new().await;
     let admin = app.admin().await;
-    let res = app.post("/api/admin/users", Some(&admin.token), json!({"username": "uma", "password": "long enough"})).await;
+    let res = app
+        .post(
+            "/api/admin/users",
+            Some(&admin.token),
+            json!({"username": "uma", "password": "long enough"}),
+        )
+        .await;
     assert_eq!(res.status, StatusCode::CREATED, "{:?}", res.json);
     assert_eq!(res.json["username"], "uma");
     assert_eq!(res.json["is_active"], true);
@@ -101,18 +212,61 @@ async fn users_crud_and_validation() {
     assert!(res.json["last_login"].is_null());
     assert!(res.json.get("password").is_none() && res.json.get("password_hash").is_none());
     let id = res.json["id"].as_i64().unwrap();
-    let res = app.post("/api/admin/users", Some(&admin.token), json!({"username": "uma", "password": "long enough"})).await;
+    let res = app
+        .post(
+            "/api/admin/users",
+            Some(&admin.token),
+            json!({"username": "uma", "password": "long enough"}),
+        )
+        .await;
     assert_eq!(res.status, StatusCode::CONFLICT);
-    let res = app.post("/api/admin/users", Some(&admin.token), json!({"username": "has space", "password": "short"})).await;
+    let res = app
+        .post(
+            "/api/admin/users",
+            Some(&admin.token),
+            json!({"username": "has space", "password": "short"}),
+        )
+        .await;
     assert_eq!(res.code(), "validation_error");
     assert!(res.json["fields"]["username"].is_array() && res.json["fields"]["password"].is_array());
-    assert_eq!(app.get(&format!("/api/admin/users/{id}"), &admin.token).await.json["username"], "uma");
-    assert_eq!(app.get("/api/admin/users", &admin.token).await.json.as_array().unwrap().len(), 2);
-    for bad in ["/api/admin/users/999", "/api/admin/users/abc", "/api/admin/users/1.5"] {
-        assert_eq!(app.get(bad, &admin.token).await.code(), "not_found", "{bad}");
+    assert_eq!(
+        app.get(&format!("/api/admin/users/{id}"), &admin.token)
+            .await
+            .json["username"],
+        "uma"
+    );
+    assert_eq!(
+        app.get("/api/admin/users", &admin.token)
+            .await
+            .json
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    for bad in [
+        "/api/admin/users/999",
+        "/api/admin/users/abc",
+        "/api/admin/users/1.5",
+    ] {
+        assert_eq!(
+            app.get(bad, &admin.token).await.code(),
+            "not_found",
+            "{bad}"
+        );
     }
-    assert_eq!(app.delete(&format!("/api/admin/users/{id}"), &admin.token).await.status, StatusCode::NO_CONTENT);
-    assert_eq!(app.get(&format!("/api/admin/users/{id}"), &admin.token).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.delete(&format!("/api/admin/users/{id}"), &admin.token)
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.get(&format!("/api/admin/users/{id}"), &admin.token)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -121,11 +275,29 @@ async fn deactivation_refuses_tokens_at_once_and_reactivation_restores_them() {
     let admin = app.admin().await;
     let user = app.user_with_login("vic", "web").await;
     let path = format!("/api/admin/users/{}", user.user_id);
-    app.call(Method::PATCH, &path, Some(&admin.token), Some(json!({"is_active": false}))).await;
+    app.call(
+        Method::PATCH,
+        &path,
+        Some(&admin.token),
+        Some(json!({"is_active": false})),
+    )
+    .await;
     let res = app.get("/api/auth/me", &user.token).await;
-    assert_eq!((res.status, res.code()), (StatusCode::UNAUTHORIZED, "user_inactive"));
-    app.call(Method::PATCH, &path, Some(&admin.token), Some(json!({"is_active": true}))).await;
-    assert_eq!(app.get("/api/auth/me", &user.token).await.status, StatusCode::OK);
+    assert_eq!(
+        (res.status, res.code()),
+        (StatusCode::UNAUTHORIZED, "user_inactive")
+    );
+    app.call(
+        Method::PATCH,
+        &path,
+        Some(&admin.token),
+        Some(json!({"is_active": true})),
+    )
+    .await;
+    assert_eq!(
+        app.get("/api/auth/me", &user.token).await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -133,15 +305,44 @@ async fn password_change_ends_sessions_but_keeps_the_api_key() {
     let app = TestApp::new().await;
     let admin = app.admin().await;
     let user = app.user_with_login("wes", "web").await;
-    let key = app.post("/api/auth/apiaccess", Some(&user.token), json!({})).await.json["token"].as_str().unwrap().to_string();
+    let key = app
+        .post("/api/auth/apiaccess", Some(&user.token), json!({}))
+        .await
+        .json["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let path = format!("/api/admin/users/{}", user.user_id);
-    let res = app.call(Method::PATCH, &path, Some(&admin.token), Some(json!({"password": "a brand new one"}))).await;
+    let res = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&admin.token),
+            Some(json!({"password": "a brand new one"})),
+        )
+        .await;
     assert_eq!(res.status, StatusCode::OK);
-    assert_eq!(app.get("/api/auth/me", &user.token).await.code(), "invalid_token");
+    assert_eq!(
+        app.get("/api/auth/me", &user.token).await.code(),
+        "invalid_token"
+    );
     assert_eq!(app.get("/api/auth/me", &key).await.status, StatusCode::OK);
-    let res = app.post("/api/auth/login", None, json!({"username": "wes", "password": "a brand new one", "client": "web"})).await;
+    let res = app
+        .post(
+            "/api/auth/login",
+            None,
+            json!({"username": "wes", "password": "a brand new one", "client": "web"}),
+        )
+        .await;
     assert_eq!(res.status, StatusCode::OK);
-    let res = app.call(Method::PATCH, &path, Some(&admin.token), Some(json!({"password": "short"}))).await;
+    let res = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&admin.token),
+            Some(json!({"password": "short"})),
+        )
+        .await;
     assert!(res.json["fields"]["password"].is_array());
 }
 
@@ -151,16 +352,37 @@ async fn the_last_active_admin_is_protected() {
     let admin = app.admin().await;
     let path = format!("/api/admin/users/{}", admin.user_id);
     for body in [json!({"is_active": false}), json!({"is_admin": false})] {
-        let res = app.call(Method::PATCH, &path, Some(&admin.token), Some(body)).await;
+        let res = app
+            .call(Method::PATCH, &path, Some(&admin.token), Some(body))
+            .await;
         assert_eq!((res.status, res.code()), (StatusCode::CONFLICT, "conflict"));
     }
-    assert_eq!(app.delete(&path, &admin.token).await.status, StatusCode::CONFLICT);
+    assert_eq!(
+        app.delete(&path, &admin.token).await.status,
+        StatusCode::CONFLICT
+    );
     // With a second admin, the first may step down.
-    let res = app.post("/api/admin/users", Some(&admin.token), json!({"username": "xena", "password": "long enough", "is_admin": true})).await;
+    let res = app
+        .post(
+            "/api/admin/users",
+            Some(&admin.token),
+            json!({"username": "xena", "password": "long enough", "is_admin": true}),
+        )
+        .await;
     assert_eq!(res.json["is_admin"], true);
-    let res = app.call(Method::PATCH, &path, Some(&admin.token), Some(json!({"is_admin": false}))).await;
+    let res = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&admin.token),
+            Some(json!({"is_admin": false})),
+        )
+        .await;
     assert_eq!(res.status, StatusCode::OK);
-    assert_eq!(app.get("/api/admin/users", &admin.token).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get("/api/admin/users", &admin.token).await.status,
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]
@@ -168,9 +390,16 @@ async fn deleting_a_user_ends_their_sessions() {
     let app = TestApp::new().await;
     let admin = app.admin().await;
     let user = app.user_with_login("yuri", "web").await;
-    app.delete(&format!("/api/admin/users/{}", user.user_id), &admin.token).await;
-    assert_eq!(app.get("/api/auth/me", &user.token).await.code(), "invalid_token");
+    app.delete(&format!("/api/admin/users/{}", user.user_id), &admin.token)
+        .await;
+    assert_eq!(
+        app.get("/api/auth/me", &user.token).await.code(),
+        "invalid_token"
+    );
     use sea_orm::{EntityTrait, PaginatorTrait};
-    let left = entity::session::Entity::find().count(&app.state.db).await.unwrap();
+    let left = entity::session::Entity::find()
+        .count(&app.state.db)
+        .await
+        .unwrap();
     assert_eq!(left, 1, "only the admin's session is left");
 }

@@ -9,9 +9,15 @@ use tests::TestApp;
 async fn unknown_paths_and_wrong_methods_get_json_errors() {
     let app = TestApp::new().await;
     let res = app.call(Method::GET, "/api/nothing/here", None, None).await;
-    assert_eq!((res.status, res.code()), (StatusCode::NOT_FOUND, "not_found"));
+    assert_eq!(
+        (res.status, res.code()),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
     let res = app.call(Method::GET, "/api/auth/login", None, None).await;
-    assert_eq!((res.status, res.code()), (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"));
+    assert_eq!(
+        (res.status, res.code()),
+        (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
+    );
     assert!(res.header("allow").contains("POST"));
     // 405 comes before authentication.
     let res = app.call(Method::PUT, "/api/auth/me", None, None).await;
@@ -23,13 +29,34 @@ async fn unknown_paths_and_wrong_methods_get_json_errors() {
 async fn oversized_bodies_get_413() {
     let app = TestApp::new().await;
     let big = format!("{{\"username\": \"{}\"}}", "a".repeat(70_000));
-    let res = app.send(Request::post("/api/auth/login").header("content-type", "application/json").body(Body::from(big.clone())).unwrap()).await;
-    assert_eq!((res.status, res.code()), (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"));
+    let res = app
+        .send(
+            Request::post("/api/auth/login")
+                .header("content-type", "application/json")
+                .body(Body::from(big.clone()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        (res.status, res.code()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+    );
     // Without a Content-Length (a chunked stream) the limit still holds.
-    let stream = futures::stream::iter(big.into_bytes().chunks(1000).map(|c| Ok::<_, std::io::Error>(c.to_vec())).collect::<Vec<_>>());
-    let req = Request::post("/api/auth/login").header("content-type", "application/json").body(Body::from_stream(stream)).unwrap();
+    let stream = futures::stream::iter(
+        big.into_bytes()
+            .chunks(1000)
+            .map(|c| Ok::<_, std::io::Error>(c.to_vec()))
+            .collect::<Vec<_>>(),
+    );
+    let req = Request::post("/api/auth/login")
+        .header("content-type", "application/json")
+        .body(Body::from_stream(stream))
+        .unwrap();
     let res = app.send(req).await;
-    assert_eq!((res.status, res.code()), (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"));
+    assert_eq!(
+        (res.status, res.code()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+    );
 }
 
 #[tokio::test]
@@ -44,21 +71,59 @@ async fn bad_bodies_get_4xx_not_5xx() {
             .unwrap()
     };
     let cases: Vec<(Request<Body>, StatusCode, &str)> = vec![
-        (send("application/json", b"{\"name\": "), StatusCode::BAD_REQUEST, "invalid_json"),
-        (send("application/json", b""), StatusCode::BAD_REQUEST, "invalid_json"),
-        (send("application/json", b"\xff\xfe"), StatusCode::BAD_REQUEST, "invalid_json"),
-        (send("application/json", b"[1, 2]"), StatusCode::BAD_REQUEST, "validation_error"),
-        (send("application/json", b"{\"name\": 5}"), StatusCode::BAD_REQUEST, "validation_error"),
-        (send("text/plain", b"{}"), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
-        (send("application/x-www-form-urlencoded", b"name=x"), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+        (
+            send("application/json", b"{\"name\": "),
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+        ),
+        (
+            send("application/json", b""),
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+        ),
+        (
+            send("application/json", b"\xff\xfe"),
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+        ),
+        (
+            send("application/json", b"[1, 2]"),
+            StatusCode::BAD_REQUEST,
+            "validation_error",
+        ),
+        (
+            send("application/json", b"{\"name\": 5}"),
+            StatusCode::BAD_REQUEST,
+            "validation_error",
+        ),
+        (
+            send("text/plain", b"{}"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            send("application/x-www-form-urlencoded", b"name=x"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
     ];
     for (req, status, code) in cases {
         let res = app.send(req).await;
         assert_eq!((res.status, res.code()), (status, code), "{:?}", res.json);
         assert!(res.json["detail"].is_string());
     }
-    let res = app.send(Request::post("/api/auth/login").body(Body::from("{}")).unwrap()).await;
-    assert_eq!(res.code(), "unsupported_media_type", "no content type at all");
+    let res = app
+        .send(
+            Request::post("/api/auth/login")
+                .body(Body::from("{}"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        res.code(),
+        "unsupported_media_type",
+        "no content type at all"
+    );
 }
 
 #[tokio::test]
@@ -69,7 +134,10 @@ async fn trailing_slashes_are_served_identically() {
     let b = app.get("/api/auth/me/", &user.token).await;
     assert_eq!(a.status, StatusCode::OK);
     assert_eq!(a.json, b.json);
-    assert_eq!(app.call(Method::GET, "/healthz/", None, None).await.status, StatusCode::OK);
+    assert_eq!(
+        app.call(Method::GET, "/healthz/", None, None).await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]

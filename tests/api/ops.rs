@@ -8,12 +8,21 @@ use tests::TestApp;
 async fn health_and_readiness() {
     let app = TestApp::new().await;
     let res = app.call(Method::GET, "/healthz", None, None).await;
-    assert_eq!((res.status, res.json.clone()), (StatusCode::OK, serde_json::json!({"status": "ok"})));
+    assert_eq!(
+        (res.status, res.json.clone()),
+        (StatusCode::OK, serde_json::json!({"status": "ok"}))
+    );
     let res = app.call(Method::GET, "/readyz", None, None).await;
-    assert_eq!((res.status, res.json.clone()), (StatusCode::OK, serde_json::json!({"status": "ready"})));
+    assert_eq!(
+        (res.status, res.json.clone()),
+        (StatusCode::OK, serde_json::json!({"status": "ready"}))
+    );
     app.state.db.clone().close_by_ref().await.ok();
     let res = app.call(Method::GET, "/readyz", None, None).await;
-    assert_eq!((res.status, res.code()), (StatusCode::SERVICE_UNAVAILABLE, "unavailable"));
+    assert_eq!(
+        (res.status, res.code()),
+        (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+    );
     let _ = app.state.db.execute_unprepared("SELECT 1").await;
 }
 
@@ -21,12 +30,22 @@ async fn health_and_readiness() {
 async fn metrics_count_requests_and_logins() {
     let app = TestApp::new().await;
     app.user_with_login("ben", "web").await;
-    app.post("/api/auth/login", None, serde_json::json!({"username": "ben", "password": "wrong password", "client": "web"})).await;
+    app.post(
+        "/api/auth/login",
+        None,
+        serde_json::json!({"username": "ben", "password": "wrong password", "client": "web"}),
+    )
+    .await;
     let res = app.call(Method::GET, "/metrics", None, None).await;
     assert_eq!(res.status, StatusCode::OK);
     assert!(res.header("content-type").starts_with("text/plain"));
     let text = String::from_utf8(res.body).unwrap();
-    assert!(text.contains(r#"tessera_http_requests_total{method="POST",route="/api/auth/login",status="200"} 1"#), "{text}");
+    assert!(
+        text.contains(
+            r#"tessera_http_requests_total{method="POST",route="/api/auth/login",status="200"} 1"#
+        ),
+        "{text}"
+    );
     assert!(text.contains(r#"tessera_logins_total{outcome="success"} 1"#));
     assert!(text.contains(r#"tessera_logins_total{outcome="invalid_credentials"} 1"#));
     assert!(text.contains("tessera_http_request_duration_seconds_bucket"));
@@ -38,11 +57,24 @@ async fn openapi_and_swagger_ui_are_served() {
     let res = app.call(Method::GET, "/openapi.json", None, None).await;
     assert_eq!(res.status, StatusCode::OK);
     assert_eq!(res.json["openapi"], "3.1.0");
-    assert_eq!(res.json["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
-    for path in ["/api/auth/login", "/api/auth/sessions/{id}", "/api/auth/verify", "/healthz", "/readyz", "/metrics"] {
+    assert_eq!(
+        res.json["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    for path in [
+        "/api/auth/login",
+        "/api/auth/sessions/{id}",
+        "/api/auth/verify",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ] {
         assert!(res.json["paths"].get(path).is_some(), "{path} undocumented");
     }
-    assert_eq!(res.json["paths"]["/api/auth/me"]["get"]["summary"], "Who am I");
+    assert_eq!(
+        res.json["paths"]["/api/auth/me"]["get"]["summary"],
+        "Who am I"
+    );
     assert_eq!(res.json, serde_json::to_value(server::openapi()).unwrap());
     let docs = app.call(Method::GET, "/docs/", None, None).await;
     assert_eq!(docs.status, StatusCode::OK);

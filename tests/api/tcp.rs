@@ -8,21 +8,34 @@ use std::net::SocketAddr;
 async fn serves_over_tcp_and_drains_on_shutdown() {
     let db = tests::fresh_database().await;
     let state = AppState::with_system_clock(db, Settings::default());
-    server::store::clients::seed_defaults(&state.db, "api", state.now()).await.unwrap();
-    let hash = server::password::hash(tests::PASSWORD.to_string().into()).await.unwrap();
-    server::store::users::create(&state.db, "tcp", hash, false, state.now()).await.unwrap();
+    server::store::clients::seed_defaults(&state.db, "api", state.now())
+        .await
+        .unwrap();
+    let hash = server::password::hash(tests::PASSWORD.to_string().into())
+        .await
+        .unwrap();
+    server::store::users::create(&state.db, "tcp", hash, false, state.now())
+        .await
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         let app = server::app(state).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, app).with_graceful_shutdown(async { stopped.await.ok(); }).await
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                stopped.await.ok();
+            })
+            .await
     });
     let http = reqwest::Client::new();
     let base = format!("http://{addr}");
     let login: Value = http
         .post(format!("{base}/api/auth/login/"))
-        .header("user-agent", "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0")
+        .header(
+            "user-agent",
+            "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0",
+        )
         .json(&json!({"username": "tcp", "password": tests::PASSWORD, "client": "web"}))
         .send()
         .await
@@ -33,7 +46,12 @@ async fn serves_over_tcp_and_drains_on_shutdown() {
     assert_eq!(login["session"]["device_name"], "Firefox 132 on Linux");
     assert_eq!(login["session"]["ip"], "127.0.0.1");
     let token = login["token"].as_str().unwrap();
-    let me = http.get(format!("{base}/api/auth/me")).bearer_auth(token).send().await.unwrap();
+    let me = http
+        .get(format!("{base}/api/auth/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(me.status(), 200);
     assert_eq!(me.headers()["cache-control"], "no-store");
     stop.send(()).unwrap();

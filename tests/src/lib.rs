@@ -27,14 +27,25 @@ pub const PASSWORD: &str = "correct horse battery";
 pub async fn fresh_database() -> DatabaseConnection {
     let db = match std::env::var(POSTGRES_ENV).ok().filter(|u| !u.is_empty()) {
         Some(url) => {
-            let admin = Database::connect(&url).await.expect("connect to PostgreSQL");
+            let admin = Database::connect(&url)
+                .await
+                .expect("connect to PostgreSQL");
             let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-            admin.execute_unprepared(&format!("CREATE SCHEMA {schema}")).await.expect("create schema");
+            admin
+                .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
+                .await
+                .expect("create schema");
             let mut opts = ConnectOptions::new(url);
-            opts.set_schema_search_path(schema).max_connections(8).sqlx_logging(false);
-            Database::connect(opts).await.expect("connect to the test schema")
+            opts.set_schema_search_path(schema)
+                .max_connections(8)
+                .sqlx_logging(false);
+            Database::connect(opts)
+                .await
+                .expect("connect to the test schema")
         }
-        None => server::db::connect("sqlite::memory:").await.expect("open in-memory SQLite"),
+        None => server::db::connect("sqlite::memory:")
+            .await
+            .expect("open in-memory SQLite"),
     };
     server::db::migrate(&db).await.expect("migrate");
     db
@@ -52,7 +63,10 @@ pub struct TestResponse {
 impl TestResponse {
     /// A header as a string ("" when absent).
     pub fn header(&self, name: &str) -> &str {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
     }
 
     /// The error `code` of an error body.
@@ -93,11 +107,20 @@ impl TestApp {
         let db = fresh_database().await;
         let clock = ManualClock::new();
         let state = AppState::new(db, settings, Arc::new(clock.clone()));
-        server::store::clients::seed_defaults(&state.db, &state.settings.api_access_client, state.now())
-            .await
-            .expect("seed clients");
+        server::store::clients::seed_defaults(
+            &state.db,
+            &state.settings.api_access_client,
+            state.now(),
+        )
+        .await
+        .expect("seed clients");
         let router = server::app(state.clone());
-        Self { state, clock, router, peer }
+        Self {
+            state,
+            clock,
+            router,
+            peer,
+        }
     }
 
     /// Sends a raw request.
@@ -107,19 +130,38 @@ impl TestApp {
         let res = self.router.clone().oneshot(req).await.expect("infallible");
         let status = res.status();
         let headers = res.headers().clone();
-        let body = res.into_body().collect().await.expect("body").to_bytes().to_vec();
+        let body = res
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec();
         let json = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        TestResponse { status, headers, body, json }
+        TestResponse {
+            status,
+            headers,
+            body,
+            json,
+        }
     }
 
     /// Sends `method path` with an optional bearer token and JSON body.
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> TestResponse {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> TestResponse {
         let mut req = Request::builder().method(method).uri(path);
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
         }
         let req = match body {
-            Some(b) => req.header("content-type", "application/json").body(Body::from(b.to_string())),
+            Some(b) => req
+                .header("content-type", "application/json")
+                .body(Body::from(b.to_string())),
             None => req.body(Body::empty()),
         };
         self.send(req.unwrap()).await
@@ -142,16 +184,30 @@ impl TestApp {
 
     /// Creates a user directly in the database; returns its id.
     pub async fn create_user(&self, username: &str, is_admin: bool) -> i64 {
-        let hash = server::password::hash(PASSWORD.to_string().into()).await.unwrap();
-        let user = server::store::users::create(&self.state.db, username, hash, is_admin, self.state.now())
+        let hash = server::password::hash(PASSWORD.to_string().into())
             .await
             .unwrap();
+        let user = server::store::users::create(
+            &self.state.db,
+            username,
+            hash,
+            is_admin,
+            self.state.now(),
+        )
+        .await
+        .unwrap();
         user.id as i64
     }
 
     /// Logs `username` in on `client`, asserting success.
     pub async fn login(&self, username: &str, client: &str) -> Login {
-        let res = self.post("/api/auth/login", None, json!({"username": username, "password": PASSWORD, "client": client})).await;
+        let res = self
+            .post(
+                "/api/auth/login",
+                None,
+                json!({"username": username, "password": PASSWORD, "client": client}),
+            )
+            .await;
         assert_eq!(res.status, StatusCode::OK, "login failed: {:?}", res.json);
         Login {
             token: res.json["token"].as_str().unwrap().to_string(),
@@ -174,7 +230,14 @@ impl TestApp {
 
     /// Changes a client's policy through the admin API.
     pub async fn patch_client(&self, admin: &str, name: &str, body: Value) {
-        let res = self.call(Method::PATCH, &format!("/api/admin/clients/{name}"), Some(admin), Some(body)).await;
+        let res = self
+            .call(
+                Method::PATCH,
+                &format!("/api/admin/clients/{name}"),
+                Some(admin),
+                Some(body),
+            )
+            .await;
         assert_eq!(res.status, StatusCode::OK, "{:?}", res.json);
     }
 }

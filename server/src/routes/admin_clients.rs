@@ -87,12 +87,32 @@ fn validate_policy(
     max_sessions: Option<Option<i64>>,
 ) -> Policy {
     let seconds = |v: &i64| (1..=MAX_DURATION).contains(v);
-    fields.check("token_ttl", token_ttl.flatten().as_ref(), seconds, "Enter a number of seconds > 0 (at most 100 years), or null.");
-    fields.check("max_lifetime", max_lifetime.flatten().as_ref(), seconds, "Enter a number of seconds > 0 (at most 100 years), or null.");
+    fields.check(
+        "token_ttl",
+        token_ttl.flatten().as_ref(),
+        seconds,
+        "Enter a number of seconds > 0 (at most 100 years), or null.",
+    );
+    fields.check(
+        "max_lifetime",
+        max_lifetime.flatten().as_ref(),
+        seconds,
+        "Enter a number of seconds > 0 (at most 100 years), or null.",
+    );
     let rate_ok = |r: &String| r.parse::<Rate>().is_ok();
-    fields.check("throttle_rate", throttle_rate.clone().flatten().as_ref(), rate_ok, "Enter N/s, N/m, N/h or N/d with N ≥ 1, or null.");
+    fields.check(
+        "throttle_rate",
+        throttle_rate.clone().flatten().as_ref(),
+        rate_ok,
+        "Enter N/s, N/m, N/h or N/d with N ≥ 1, or null.",
+    );
     let sessions_ok = |n: &i64| (1..=i32::MAX as i64).contains(n);
-    fields.check("max_sessions", max_sessions.flatten().as_ref(), sessions_ok, "Enter an integer ≥ 1, or null.");
+    fields.check(
+        "max_sessions",
+        max_sessions.flatten().as_ref(),
+        sessions_ok,
+        "Enter an integer ≥ 1, or null.",
+    );
     Policy {
         token_ttl,
         max_lifetime,
@@ -102,7 +122,9 @@ fn validate_policy(
 }
 
 async fn find(state: &AppState, name: &str) -> AppResult<client::Model> {
-    clients::find_by_name(&state.db, name).await?.ok_or(AppError::NotFound)
+    clients::find_by_name(&state.db, name)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 /// List clients
@@ -112,8 +134,17 @@ async fn find(state: &AppState, name: &str) -> AppResult<client::Model> {
         (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
     ))]
-pub async fn list_clients(State(state): State<AppState>, _admin: AdminSession) -> AppResult<Json<Vec<ClientView>>> {
-    Ok(Json(clients::list(&state.db).await?.into_iter().map(ClientView::from).collect()))
+pub async fn list_clients(
+    State(state): State<AppState>,
+    _admin: AdminSession,
+) -> AppResult<Json<Vec<ClientView>>> {
+    Ok(Json(
+        clients::list(&state.db)
+            .await?
+            .into_iter()
+            .map(ClientView::from)
+            .collect(),
+    ))
 }
 
 /// Create a client
@@ -132,8 +163,19 @@ pub async fn create_client(
 ) -> AppResult<(StatusCode, Json<ClientView>)> {
     let mut fields = Fields::default();
     let name = fields.required("name", req.name);
-    fields.check("name", name.as_ref(), valid_client_name, "Enter 1–64 of A-Z a-z 0-9 . _ -, starting with a letter or digit.");
-    let policy = validate_policy(&mut fields, req.token_ttl, req.max_lifetime, req.throttle_rate, req.max_sessions);
+    fields.check(
+        "name",
+        name.as_deref(),
+        valid_client_name,
+        "Enter 1–64 of A-Z a-z 0-9 . _ -, starting with a letter or digit.",
+    );
+    let policy = validate_policy(
+        &mut fields,
+        req.token_ttl,
+        req.max_lifetime,
+        req.throttle_rate,
+        req.max_sessions,
+    );
     fields.finish()?;
     let defaults = NewClient::named(&name.unwrap_or_default());
     let new = NewClient {
@@ -145,10 +187,14 @@ pub async fn create_client(
         auto_renew: req.auto_renew.unwrap_or(defaults.auto_renew),
         name: defaults.name,
     };
-    let created = clients::create(&state.db, new, state.now()).await.map_err(|err| match err {
-        AppError::Conflict(_) => AppError::Conflict("A client with that name already exists.".into()),
-        other => other,
-    })?;
+    let created = clients::create(&state.db, new, state.now())
+        .await
+        .map_err(|err| match err {
+            AppError::Conflict(_) => {
+                AppError::Conflict("A client with that name already exists.".into())
+            }
+            other => other,
+        })?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
@@ -189,8 +235,19 @@ pub async fn update_client(
 ) -> AppResult<Json<ClientView>> {
     let existing = find(&state, &name).await?;
     let mut fields = Fields::default();
-    fields.check("name", req.name.as_ref(), |n| *n == existing.name, "A client's name cannot change.");
-    let policy = validate_policy(&mut fields, req.token_ttl, req.max_lifetime, req.throttle_rate, req.max_sessions);
+    fields.check(
+        "name",
+        req.name.as_ref(),
+        |n| *n == existing.name,
+        "A client's name cannot change.",
+    );
+    let policy = validate_policy(
+        &mut fields,
+        req.token_ttl,
+        req.max_lifetime,
+        req.throttle_rate,
+        req.max_sessions,
+    );
     fields.finish()?;
     let mut model = existing.into_active_model();
     if let Some(v) = req.description {

@@ -56,7 +56,11 @@ pub async fn list_user_sessions(
     let user = find(&state, id).await?;
     let kinds = [TokenKind::Session, TokenKind::ApiKey];
     let rows = sessions::list_for_user(&state.db, user.id, &kinds, state.now()).await?;
-    Ok(Json(rows.into_iter().map(|(s, client)| SessionView::new(s, client, None)).collect()))
+    Ok(Json(
+        rows.into_iter()
+            .map(|(s, client)| SessionView::new(s, client, None))
+            .collect(),
+    ))
 }
 
 /// End all of a user's sessions and the API key
@@ -92,7 +96,11 @@ pub async fn list_user_throttles(
 ) -> AppResult<Json<Vec<ThrottleView>>> {
     let user = find(&state, id).await?;
     let rows = throttles::list(&state.db, user.id).await?;
-    Ok(Json(rows.into_iter().map(|(client, rate)| ThrottleView { client, rate }).collect()))
+    Ok(Json(
+        rows.into_iter()
+            .map(|(client, rate)| ThrottleView { client, rate })
+            .collect(),
+    ))
 }
 
 /// Set a user's rate on a client
@@ -114,16 +122,24 @@ pub async fn put_user_throttle(
     AppJson(req): AppJson<PutThrottleRequest>,
 ) -> AppResult<Json<ThrottleView>> {
     let user = find(&state, id).await?;
-    let client = clients::find_by_name(&state.db, &client).await?.ok_or(AppError::NotFound)?;
+    let client = clients::find_by_name(&state.db, &client)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let rate = match req.rate {
         None => return Err(AppError::field("rate", "This field is required.")),
         Some(Some(r)) if r.parse::<Rate>().is_err() => {
-            return Err(AppError::field("rate", "Enter N/s, N/m, N/h or N/d with N ≥ 1, or null."));
+            return Err(AppError::field(
+                "rate",
+                "Enter N/s, N/m, N/h or N/d with N ≥ 1, or null.",
+            ));
         }
         Some(rate) => rate,
     };
     throttles::put(&state.db, user.id, client.id, rate.clone()).await?;
-    Ok(Json(ThrottleView { client: client.name, rate }))
+    Ok(Json(ThrottleView {
+        client: client.name,
+        rate,
+    }))
 }
 
 /// Remove a user's rate on a client
@@ -140,7 +156,9 @@ pub async fn delete_user_throttle(
     AppPath((id, client)): AppPath<(i32, String)>,
 ) -> AppResult<StatusCode> {
     let user = find(&state, id).await?;
-    let client = clients::find_by_name(&state.db, &client).await?.ok_or(AppError::NotFound)?;
+    let client = clients::find_by_name(&state.db, &client)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if !throttles::delete(&state.db, user.id, client.id).await? {
         return Err(AppError::NotFound);
     }

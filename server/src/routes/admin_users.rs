@@ -56,8 +56,17 @@ pub async fn find(state: &AppState, id: i32) -> AppResult<user::Model> {
         (status = 200, description = "All users", body = Vec<UserView>),
         (status = 403, description = "Not an admin", body = ErrorBody),
     ))]
-pub async fn list_users(State(state): State<AppState>, _admin: AdminSession) -> AppResult<Json<Vec<UserView>>> {
-    Ok(Json(users::list(&state.db).await?.into_iter().map(UserView::from).collect()))
+pub async fn list_users(
+    State(state): State<AppState>,
+    _admin: AdminSession,
+) -> AppResult<Json<Vec<UserView>>> {
+    Ok(Json(
+        users::list(&state.db)
+            .await?
+            .into_iter()
+            .map(UserView::from)
+            .collect(),
+    ))
 }
 
 /// Create a user
@@ -76,16 +85,38 @@ pub async fn create_user(
 ) -> AppResult<(StatusCode, Json<UserView>)> {
     let mut fields = Fields::default();
     let username = fields.required("username", req.username);
-    fields.check("username", username.as_ref(), valid_username, USERNAME_MSG);
+    fields.check(
+        "username",
+        username.as_deref(),
+        valid_username,
+        USERNAME_MSG,
+    );
     let password = fields.required("password", req.password);
-    fields.check("password", password.as_ref(), valid_password, PASSWORD_MSG);
+    fields.check(
+        "password",
+        password.as_deref(),
+        valid_password,
+        PASSWORD_MSG,
+    );
     fields.finish()?;
     let (username, password) = (username.unwrap_or_default(), password.unwrap_or_default());
-    if users::find_by_username(&state.db, &username).await?.is_some() {
-        return Err(AppError::Conflict("A user with that username already exists.".into()));
+    if users::find_by_username(&state.db, &username)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::Conflict(
+            "A user with that username already exists.".into(),
+        ));
     }
     let hash = crate::password::hash(SecretString::from(password)).await?;
-    let created = users::create(&state.db, &username, hash, req.is_admin.unwrap_or(false), state.now()).await?;
+    let created = users::create(
+        &state.db,
+        &username,
+        hash,
+        req.is_admin.unwrap_or(false),
+        state.now(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
@@ -126,7 +157,12 @@ pub async fn update_user(
     AppJson(req): AppJson<UpdateUserRequest>,
 ) -> AppResult<Json<UserView>> {
     let mut fields = Fields::default();
-    fields.check("password", req.password.as_ref(), valid_password, PASSWORD_MSG);
+    fields.check(
+        "password",
+        req.password.as_deref(),
+        valid_password,
+        PASSWORD_MSG,
+    );
     fields.finish()?;
     let existing = find(&state, id).await?;
     let hash = match req.password {
@@ -134,8 +170,13 @@ pub async fn update_user(
         None => None,
     };
     let txn = state.db.begin().await?;
-    let stays_admin = req.is_active.unwrap_or(existing.is_active) && req.is_admin.unwrap_or(existing.is_admin);
-    if existing.is_active && existing.is_admin && !stays_admin && users::count_active_admins(&txn).await? <= 1 {
+    let stays_admin =
+        req.is_active.unwrap_or(existing.is_active) && req.is_admin.unwrap_or(existing.is_admin);
+    if existing.is_active
+        && existing.is_admin
+        && !stays_admin
+        && users::count_active_admins(&txn).await? <= 1
+    {
         return Err(AppError::Conflict(LAST_ADMIN.into()));
     }
     let mut model = existing.into_active_model();

@@ -59,10 +59,15 @@ pub struct NewApiKey {
         (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 404, description = "No API key", body = ErrorBody),
     ))]
-pub async fn get_api_key(State(state): State<AppState>, auth: AuthSession) -> AppResult<Json<ApiKeyView>> {
+pub async fn get_api_key(
+    State(state): State<AppState>,
+    auth: AuthSession,
+) -> AppResult<Json<ApiKeyView>> {
     let now = state.now();
     match sessions::find_api_key(&state.db, auth.row.user_id).await? {
-        Some((key, client)) if key.expiry.is_none_or(|e| e > now) => Ok(Json(ApiKeyView::new(&key, client))),
+        Some((key, client)) if key.expiry.is_none_or(|e| e > now) => {
+            Ok(Json(ApiKeyView::new(&key, client)))
+        }
         _ => Err(AppError::NotFound),
     }
 }
@@ -82,13 +87,19 @@ pub async fn create_api_key(
     auth: AuthSession,
     caller: Caller,
 ) -> AppResult<(StatusCode, Json<NewApiKey>)> {
-    let Some(client) = clients::find_by_name(&state.db, &state.settings.api_access_client).await? else {
-        return Err(AppError::bad_request("api_access_unavailable", "API keys are not enabled on this server."));
+    let Some(client) = clients::find_by_name(&state.db, &state.settings.api_access_client).await?
+    else {
+        return Err(AppError::bad_request(
+            "api_access_unavailable",
+            "API keys are not enabled on this server.",
+        ));
     };
     let now = state.now();
     if let Some((old, _)) = sessions::find_api_key(&state.db, auth.row.user_id).await? {
         if old.expiry.is_none_or(|e| e > now) {
-            return Err(AppError::Conflict("You already have an API key; delete it first.".into()));
+            return Err(AppError::Conflict(
+                "You already have an API key; delete it first.".into(),
+            ));
         }
         sessions::delete(&state.db, &old.id).await?;
     }
@@ -106,7 +117,10 @@ pub async fn create_api_key(
     };
     // The partial unique index turns a racing second POST into a 409 here.
     let key = sessions::insert(&state.db, new, now).await?;
-    let body = NewApiKey { key: ApiKeyView::new(&key, client.name), token: token::reveal(&minted) };
+    let body = NewApiKey {
+        key: ApiKeyView::new(&key, client.name),
+        token: token::reveal(&minted),
+    };
     Ok((StatusCode::CREATED, Json(body)))
 }
 
@@ -117,7 +131,10 @@ pub async fn create_api_key(
         (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 404, description = "No API key", body = ErrorBody),
     ))]
-pub async fn delete_api_key(State(state): State<AppState>, auth: AuthSession) -> AppResult<StatusCode> {
+pub async fn delete_api_key(
+    State(state): State<AppState>,
+    auth: AuthSession,
+) -> AppResult<StatusCode> {
     match sessions::find_api_key(&state.db, auth.row.user_id).await? {
         Some((key, _)) if sessions::delete(&state.db, &key.id).await? => Ok(StatusCode::NO_CONTENT),
         _ => Err(AppError::NotFound),

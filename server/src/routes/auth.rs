@@ -68,7 +68,10 @@ pub struct MeResponse {
 }
 
 fn invalid_credentials() -> AppError {
-    AppError::bad_request("invalid_credentials", "Unable to log in with provided credentials.")
+    AppError::bad_request(
+        "invalid_credentials",
+        "Unable to log in with provided credentials.",
+    )
 }
 
 /// Log in and get a token for one device
@@ -95,20 +98,35 @@ pub async fn create_login(
     let username = fields.required("username", req.username);
     let password = fields.required("password", req.password);
     let client_name = fields.required("client", req.client);
-    let device = req.device_name.map(|d| d.trim().to_string()).filter(|d| !d.is_empty());
+    let device = req
+        .device_name
+        .map(|d| d.trim().to_string())
+        .filter(|d| !d.is_empty());
     if device.as_ref().is_some_and(|d| d.chars().count() > 100) {
-        fields.add("device_name", "Ensure this field has no more than 100 characters.");
+        fields.add(
+            "device_name",
+            "Ensure this field has no more than 100 characters.",
+        );
     }
     fields.finish()?;
-    let (username, password, client_name) = (username.unwrap_or_default(), password.unwrap_or_default(), client_name.unwrap_or_default());
+    let (username, password, client_name) = (
+        username.unwrap_or_default(),
+        password.unwrap_or_default(),
+        client_name.unwrap_or_default(),
+    );
 
     if let Err(refused) = state.throttles.spend_login(caller.ip, &username) {
         state.metrics.observe_login("throttled");
-        return Err(AppError::Throttled { wait_secs: refused.wait_secs });
+        return Err(AppError::Throttled {
+            wait_secs: refused.wait_secs,
+        });
     }
     let Some(client) = clients::find_by_name(&state.db, &client_name).await? else {
         state.metrics.observe_login("unknown_client");
-        return Err(AppError::bad_request("unknown_client", "No client with that name."));
+        return Err(AppError::bad_request(
+            "unknown_client",
+            "No client with that name.",
+        ));
     };
     if client.name == state.settings.api_access_client {
         state.metrics.observe_login("invalid_client");
@@ -118,8 +136,11 @@ pub async fn create_login(
         ));
     }
     let user = users::find_by_username(&state.db, &username).await?;
-    let verified =
-        crate::password::verify(SecretString::from(password), user.as_ref().map(|u| u.password_hash.clone())).await?;
+    let verified = crate::password::verify(
+        SecretString::from(password),
+        user.as_ref().map(|u| u.password_hash.clone()),
+    )
+    .await?;
     let user = match user {
         Some(user) if verified && user.is_active => user,
         _ => {
@@ -154,7 +175,11 @@ pub async fn create_login(
         token: token::reveal(&minted),
         expiry: session.expiry.map(to_datetime),
         session: SessionView::new(session.clone(), client.name, Some(&session.id)),
-        user: UserSummary { id: user.id, username: user.username, is_admin: user.is_admin },
+        user: UserSummary {
+            id: user.id,
+            username: user.username,
+            is_admin: user.is_admin,
+        },
     }))
 }
 
@@ -167,15 +192,23 @@ pub async fn create_login(
         (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 429, description = "Throttled", body = ErrorBody),
     ))]
-pub async fn refresh_token(State(state): State<AppState>, auth: AuthSession) -> AppResult<Json<RefreshResponse>> {
+pub async fn refresh_token(
+    State(state): State<AppState>,
+    auth: AuthSession,
+) -> AppResult<Json<RefreshResponse>> {
     let now = state.now();
     let row = &auth.row;
     let expiry = policy::expiry(now, row.created, row.token_ttl, row.max_lifetime);
     if !sessions::touch(&state.db, &row.session_id, now, Some(expiry)).await? {
         // Logged out while this request was in flight.
-        return Err(AppError::Unauthorized { code: "invalid_token", detail: "Invalid token." });
+        return Err(AppError::Unauthorized {
+            code: "invalid_token",
+            detail: "Invalid token.",
+        });
     }
-    Ok(Json(RefreshResponse { expiry: expiry.map(to_datetime) }))
+    Ok(Json(RefreshResponse {
+        expiry: expiry.map(to_datetime),
+    }))
 }
 
 /// Log out this device
@@ -186,7 +219,10 @@ pub async fn refresh_token(State(state): State<AppState>, auth: AuthSession) -> 
         (status = 204, description = "Logged out"),
         (status = 401, description = "Not authenticated", body = ErrorBody),
     ))]
-pub async fn delete_logout(State(state): State<AppState>, auth: AuthSession) -> AppResult<StatusCode> {
+pub async fn delete_logout(
+    State(state): State<AppState>,
+    auth: AuthSession,
+) -> AppResult<StatusCode> {
     sessions::delete(&state.db, &auth.row.session_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -199,7 +235,10 @@ pub async fn delete_logout(State(state): State<AppState>, auth: AuthSession) -> 
         (status = 204, description = "Logged out everywhere"),
         (status = 401, description = "Not authenticated", body = ErrorBody),
     ))]
-pub async fn delete_all_logins(State(state): State<AppState>, auth: AuthSession) -> AppResult<StatusCode> {
+pub async fn delete_all_logins(
+    State(state): State<AppState>,
+    auth: AuthSession,
+) -> AppResult<StatusCode> {
     sessions::delete_for_user(&state.db, auth.row.user_id, sessions::Scope::All).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -215,7 +254,11 @@ pub async fn delete_all_logins(State(state): State<AppState>, auth: AuthSession)
 pub async fn get_me(auth: AuthSession) -> AppResult<Json<MeResponse>> {
     let row = auth.row;
     Ok(Json(MeResponse {
-        user: UserSummary { id: row.user_id, username: row.username.clone(), is_admin: row.is_admin },
+        user: UserSummary {
+            id: row.user_id,
+            username: row.username.clone(),
+            is_admin: row.is_admin,
+        },
         session: SessionView {
             is_current: true,
             id: row.session_id,

@@ -16,12 +16,18 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(verify_token)).routes(routes!(introspect_token))
+    OpenApiRouter::new()
+        .routes(routes!(verify_token))
+        .routes(routes!(introspect_token))
 }
 
 /// The other methods forward-auth answers like GET (proxies forward the original method).
 pub fn verify_other_methods() -> MethodRouter<AppState> {
-    axum::routing::post(verify_token).put(verify_token).patch(verify_token).delete(verify_token).options(verify_token)
+    axum::routing::post(verify_token)
+        .put(verify_token)
+        .patch(verify_token)
+        .delete(verify_token)
+        .options(verify_token)
 }
 
 /// Client filters for forward-auth.
@@ -44,7 +50,12 @@ pub struct VerifyResponse {
 }
 
 fn listed(list: &Option<String>, name: &str) -> Option<bool> {
-    list.as_ref().map(|l| l.split(',').map(str::trim).filter(|s| !s.is_empty()).any(|s| s == name))
+    list.as_ref().map(|l| {
+        l.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .any(|s| s == name)
+    })
 }
 
 /// Forward-auth for reverse proxies
@@ -68,7 +79,9 @@ pub async fn verify_token(
     AppQuery(query): AppQuery<VerifyQuery>,
 ) -> AppResult<(HeaderMap, Json<VerifyResponse>)> {
     let client = auth.row.client_name.as_str();
-    if listed(&query.allow_clients, client) == Some(false) || listed(&query.deny_clients, client) == Some(true) {
+    if listed(&query.allow_clients, client) == Some(false)
+        || listed(&query.deny_clients, client) == Some(true)
+    {
         return Err(AppError::Forbidden);
     }
     spend_budget(&state, &parts, &auth)?;
@@ -155,7 +168,11 @@ pub async fn introspect_token(
     let Some(token) = req.token.filter(|t| !t.trim().is_empty()) else {
         return Err(AppError::field("token", "This field is required."));
     };
-    let inactive = || Json(IntrospectResponse::Inactive(InactiveToken { active: false }));
+    let inactive = || {
+        Json(IntrospectResponse::Inactive(InactiveToken {
+            active: false,
+        }))
+    };
     let row = match lookup(&state, token.trim(), false).await {
         Ok(row) => row,
         Err(AppError::Unauthorized { .. }) => return Ok(inactive()),

@@ -57,7 +57,9 @@ impl Modify for SecurityAddon {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("A token from login (`tss_…`) or an API key (`tsk_…`)."))
+                    .description(Some(
+                        "A token from login (`tss_…`) or an API key (`tsk_…`).",
+                    ))
                     .build(),
             ),
         );

@@ -11,7 +11,10 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_health)).routes(routes!(get_readiness)).routes(routes!(get_metrics))
+    OpenApiRouter::new()
+        .routes(routes!(get_health))
+        .routes(routes!(get_readiness))
+        .routes(routes!(get_metrics))
 }
 
 /// `{"status": …}`.
@@ -48,6 +51,14 @@ pub async fn get_readiness(State(state): State<AppState>) -> AppResult<Json<Stat
 #[utoipa::path(get, path = "/metrics", tag = TAG_OPS, responses(
     (status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain"),
 ))]
-pub async fn get_metrics(State(state): State<AppState>) -> ([(header::HeaderName, &'static str); 1], String) {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render())
+pub async fn get_metrics(
+    State(state): State<AppState>,
+) -> ([(header::HeaderName, &'static str); 1], String) {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
 }

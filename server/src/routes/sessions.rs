@@ -26,10 +26,23 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 200, description = "The caller's sessions", body = Vec<SessionView>),
         (status = 401, description = "Not authenticated", body = ErrorBody),
     ))]
-pub async fn list_sessions(State(state): State<AppState>, auth: AuthSession) -> AppResult<Json<Vec<SessionView>>> {
-    let rows = sessions::list_for_user(&state.db, auth.row.user_id, &[TokenKind::Session], state.now()).await?;
+pub async fn list_sessions(
+    State(state): State<AppState>,
+    auth: AuthSession,
+) -> AppResult<Json<Vec<SessionView>>> {
+    let rows = sessions::list_for_user(
+        &state.db,
+        auth.row.user_id,
+        &[TokenKind::Session],
+        state.now(),
+    )
+    .await?;
     let current = Some(auth.row.session_id.as_str());
-    Ok(Json(rows.into_iter().map(|(s, client)| SessionView::new(s, client, current)).collect()))
+    Ok(Json(
+        rows.into_iter()
+            .map(|(s, client)| SessionView::new(s, client, current))
+            .collect(),
+    ))
 }
 
 /// Revoke one of my sessions
@@ -55,7 +68,14 @@ pub async fn delete_session(
             "Use POST /api/auth/logout to end the current session.",
         ));
     }
-    let found = sessions::find_for_user(&state.db, auth.row.user_id, &id, TokenKind::Session, state.now()).await?;
+    let found = sessions::find_for_user(
+        &state.db,
+        auth.row.user_id,
+        &id,
+        TokenKind::Session,
+        state.now(),
+    )
+    .await?;
     if found.is_none() || !sessions::delete(&state.db, &id).await? {
         return Err(AppError::NotFound);
     }
@@ -70,7 +90,10 @@ pub async fn delete_session(
         (status = 200, description = "How many were revoked", body = RevokedCount),
         (status = 401, description = "Not authenticated", body = ErrorBody),
     ))]
-pub async fn delete_other_sessions(State(state): State<AppState>, auth: AuthSession) -> AppResult<Json<RevokedCount>> {
+pub async fn delete_other_sessions(
+    State(state): State<AppState>,
+    auth: AuthSession,
+) -> AppResult<Json<RevokedCount>> {
     let scope = Scope::SessionsExcept(&auth.row.session_id);
     let revoked = sessions::delete_for_user(&state.db, auth.row.user_id, scope).await?;
     Ok(Json(RevokedCount { revoked }))

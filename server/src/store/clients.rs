@@ -2,7 +2,10 @@
 
 use crate::error::AppResult;
 use entity::client;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder,
+};
 
 /// A client's policy, as created.
 #[derive(Debug, Clone)]
@@ -32,7 +35,11 @@ impl NewClient {
 }
 
 /// Inserts a client; a taken name is a 409 through `sql_err`.
-pub async fn create(db: &impl ConnectionTrait, new: NewClient, now: i64) -> AppResult<client::Model> {
+pub async fn create(
+    db: &impl ConnectionTrait,
+    new: NewClient,
+    now: i64,
+) -> AppResult<client::Model> {
     let model = client::ActiveModel {
         name: Set(new.name),
         description: Set(new.description),
@@ -44,27 +51,44 @@ pub async fn create(db: &impl ConnectionTrait, new: NewClient, now: i64) -> AppR
         created: Set(now),
         ..Default::default()
     };
-    Ok(client::Entity::insert(model).exec_with_returning(db).await?)
+    Ok(client::Entity::insert(model)
+        .exec_with_returning(db)
+        .await?)
 }
 
 /// The client with exactly this name.
-pub async fn find_by_name(db: &impl ConnectionTrait, name: &str) -> AppResult<Option<client::Model>> {
-    Ok(client::Entity::find().filter(client::Column::Name.eq(name)).one(db).await?)
+pub async fn find_by_name(
+    db: &impl ConnectionTrait,
+    name: &str,
+) -> AppResult<Option<client::Model>> {
+    Ok(client::Entity::find()
+        .filter(client::Column::Name.eq(name))
+        .one(db)
+        .await?)
 }
 
 /// Every client, by name.
 pub async fn list(db: &impl ConnectionTrait) -> AppResult<Vec<client::Model>> {
-    Ok(client::Entity::find().order_by_asc(client::Column::Name).all(db).await?)
+    Ok(client::Entity::find()
+        .order_by_asc(client::Column::Name)
+        .all(db)
+        .await?)
 }
 
 /// Writes the changed fields of a client.
-pub async fn update(db: &impl ConnectionTrait, model: client::ActiveModel) -> AppResult<client::Model> {
+pub async fn update(
+    db: &impl ConnectionTrait,
+    model: client::ActiveModel,
+) -> AppResult<client::Model> {
     Ok(client::Entity::update(model).exec(db).await?)
 }
 
 /// Deletes a client; its sessions go with it (foreign-key cascade).
 pub async fn delete(db: &impl ConnectionTrait, id: i32) -> AppResult<u64> {
-    Ok(client::Entity::delete_by_id(id).exec(db).await?.rows_affected)
+    Ok(client::Entity::delete_by_id(id)
+        .exec(db)
+        .await?
+        .rows_affected)
 }
 
 /// Creates `web`, `mobile`, `cli` and `api` when there are no clients at all.
@@ -73,7 +97,11 @@ pub async fn seed_defaults(db: &impl ConnectionTrait, api_client: &str, now: i64
         return Ok(());
     }
     let day = 86_400;
-    let mut defaults = vec![("web", Some(day)), ("mobile", Some(30 * day)), ("cli", Some(90 * day))];
+    let mut defaults = vec![
+        ("web", Some(day)),
+        ("mobile", Some(30 * day)),
+        ("cli", Some(90 * day)),
+    ];
     defaults.push((api_client, None));
     for (name, ttl) in defaults {
         let mut new = NewClient::named(name);

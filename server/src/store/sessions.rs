@@ -5,8 +5,8 @@ use crate::token::{TokenDigest, TokenKind};
 use entity::{client, session, throttle_override, user};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult,
+    JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
 };
 
 /// Everything a request needs to know about the token it presents, read in one query.
@@ -49,22 +49,44 @@ impl AuthRow {
 }
 
 /// Finds the session whose token has this digest, joined with its user, client and override.
-pub async fn authenticate(db: &impl ConnectionTrait, digest: &TokenDigest) -> AppResult<Option<AuthRow>> {
+pub async fn authenticate(
+    db: &impl ConnectionTrait,
+    digest: &TokenDigest,
+) -> AppResult<Option<AuthRow>> {
     use session::Column as S;
     Ok(session::Entity::find()
         .select_only()
         .column_as(S::Id, "session_id")
-        .columns([S::Kind, S::UserId, S::ClientId, S::DeviceName, S::UserAgent, S::Ip, S::Created])
+        .columns([
+            S::Kind,
+            S::UserId,
+            S::ClientId,
+            S::DeviceName,
+            S::UserAgent,
+            S::Ip,
+            S::Created,
+        ])
         .columns([S::LastUsed, S::Renewed, S::Expiry, S::TokenHint])
-        .columns([user::Column::Username, user::Column::IsActive, user::Column::IsAdmin])
+        .columns([
+            user::Column::Username,
+            user::Column::IsActive,
+            user::Column::IsAdmin,
+        ])
         .column_as(client::Column::Name, "client_name")
-        .columns([client::Column::TokenTtl, client::Column::MaxLifetime, client::Column::AutoRenew])
+        .columns([
+            client::Column::TokenTtl,
+            client::Column::MaxLifetime,
+            client::Column::AutoRenew,
+        ])
         .column_as(client::Column::ThrottleRate, "client_rate")
         .column_as(throttle_override::Column::ClientId, "override_client_id")
         .column_as(throttle_override::Column::Rate, "override_rate")
         .join(JoinType::InnerJoin, session::Relation::User.def())
         .join(JoinType::InnerJoin, session::Relation::Client.def())
-        .join(JoinType::LeftJoin, throttle_override::Relation::Session.def().rev())
+        .join(
+            JoinType::LeftJoin,
+            throttle_override::Relation::Session.def().rev(),
+        )
         .filter(S::TokenDigest.eq(digest.as_str()))
         .into_model::<AuthRow>()
         .one(db)
@@ -86,7 +108,11 @@ pub struct NewSession {
 }
 
 /// Inserts a session created at `now`.
-pub async fn insert(db: &impl ConnectionTrait, new: NewSession, now: i64) -> AppResult<session::Model> {
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    new: NewSession,
+    now: i64,
+) -> AppResult<session::Model> {
     let model = session::ActiveModel {
         id: Set(uuid::Uuid::new_v4().to_string()),
         kind: Set(new.kind.as_str().to_string()),
@@ -102,12 +128,19 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewSession, now: i64) -> App
         token_digest: Set(new.digest.as_str().to_string()),
         token_hint: Set(new.hint),
     };
-    Ok(session::Entity::insert(model).exec_with_returning(db).await?)
+    Ok(session::Entity::insert(model)
+        .exec_with_returning(db)
+        .await?)
 }
 
 /// Records a use at `now`, and a renewal to `renew_to` when given. Returns whether the
 /// session still existed.
-pub async fn touch(db: &impl ConnectionTrait, id: &str, now: i64, renew_to: Option<Option<i64>>) -> AppResult<bool> {
+pub async fn touch(
+    db: &impl ConnectionTrait,
+    id: &str,
+    now: i64,
+    renew_to: Option<Option<i64>>,
+) -> AppResult<bool> {
     let mut update = session::Entity::update_many()
         .col_expr(session::Column::LastUsed, now.into())
         .filter(session::Column::Id.eq(id));
@@ -121,7 +154,11 @@ pub async fn touch(db: &impl ConnectionTrait, id: &str, now: i64, renew_to: Opti
 
 /// Deletes one session; returns whether it existed.
 pub async fn delete(db: &impl ConnectionTrait, id: &str) -> AppResult<bool> {
-    Ok(session::Entity::delete_by_id(id.to_string()).exec(db).await?.rows_affected > 0)
+    Ok(session::Entity::delete_by_id(id.to_string())
+        .exec(db)
+        .await?
+        .rows_affected
+        > 0)
 }
 
 /// Which of a user's sessions a bulk revocation ends.
@@ -136,11 +173,17 @@ pub enum Scope<'a> {
 }
 
 /// Deletes a user's sessions in `scope`; returns how many.
-pub async fn delete_for_user(db: &impl ConnectionTrait, user_id: i32, scope: Scope<'_>) -> AppResult<u64> {
+pub async fn delete_for_user(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    scope: Scope<'_>,
+) -> AppResult<u64> {
     let mut query = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id));
     match scope {
         Scope::All => {}
-        Scope::SessionsOnly => query = query.filter(session::Column::Kind.eq(TokenKind::Session.as_str())),
+        Scope::SessionsOnly => {
+            query = query.filter(session::Column::Kind.eq(TokenKind::Session.as_str()))
+        }
         Scope::SessionsExcept(id) => {
             query = query
                 .filter(session::Column::Kind.eq(TokenKind::Session.as_str()))
@@ -151,7 +194,9 @@ pub async fn delete_for_user(db: &impl ConnectionTrait, user_id: i32, scope: Sco
 }
 
 fn live(now: i64) -> Condition {
-    Condition::any().add(session::Column::Expiry.is_null()).add(session::Column::Expiry.gt(now))
+    Condition::any()
+        .add(session::Column::Expiry.is_null())
+        .add(session::Column::Expiry.gt(now))
 }
 
 /// A user's live sessions of the given kinds with their client names, most recently used first.
@@ -170,7 +215,10 @@ pub async fn list_for_user(
         .order_by_desc(session::Column::Created)
         .all(db)
         .await?;
-    Ok(rows.into_iter().map(|(s, c)| (s, c.map(|c| c.name).unwrap_or_default())).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(s, c)| (s, c.map(|c| c.name).unwrap_or_default()))
+        .collect())
 }
 
 /// A user's live session or key with this id.
@@ -190,7 +238,10 @@ pub async fn find_for_user(
 }
 
 /// A user's API key, live or not.
-pub async fn find_api_key(db: &impl ConnectionTrait, user_id: i32) -> AppResult<Option<(session::Model, String)>> {
+pub async fn find_api_key(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+) -> AppResult<Option<(session::Model, String)>> {
     let row = session::Entity::find()
         .find_also_related(client::Entity)
         .filter(session::Column::UserId.eq(user_id))
@@ -229,10 +280,16 @@ pub async fn enforce_max_sessions(
         .into_iter()
         .skip(max as usize)
         .collect();
-    let expired = Condition::all().add(session::Column::Expiry.is_not_null()).add(session::Column::Expiry.lte(now));
+    let expired = Condition::all()
+        .add(session::Column::Expiry.is_not_null())
+        .add(session::Column::Expiry.lte(now));
     let res = session::Entity::delete_many()
         .filter(base)
-        .filter(Condition::any().add(session::Column::Id.is_in(ids)).add(expired))
+        .filter(
+            Condition::any()
+                .add(session::Column::Id.is_in(ids))
+                .add(expired),
+        )
         .exec(db)
         .await?;
     Ok(res.rows_affected)

@@ -2,7 +2,10 @@
 
 use crate::error::AppResult;
 use entity::user;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder,
+};
 
 /// Inserts a user; a taken username is a 409 through `sql_err`.
 pub async fn create(
@@ -25,8 +28,14 @@ pub async fn create(
 }
 
 /// The user with exactly this username.
-pub async fn find_by_username(db: &impl ConnectionTrait, username: &str) -> AppResult<Option<user::Model>> {
-    Ok(user::Entity::find().filter(user::Column::Username.eq(username)).one(db).await?)
+pub async fn find_by_username(
+    db: &impl ConnectionTrait,
+    username: &str,
+) -> AppResult<Option<user::Model>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Username.eq(username))
+        .one(db)
+        .await?)
 }
 
 /// The user with this id.
@@ -36,7 +45,10 @@ pub async fn find(db: &impl ConnectionTrait, id: i32) -> AppResult<Option<user::
 
 /// Every user, by id.
 pub async fn list(db: &impl ConnectionTrait) -> AppResult<Vec<user::Model>> {
-    Ok(user::Entity::find().order_by_asc(user::Column::Id).all(db).await?)
+    Ok(user::Entity::find()
+        .order_by_asc(user::Column::Id)
+        .all(db)
+        .await?)
 }
 
 /// How many users are both active and admins.

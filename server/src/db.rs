@@ -13,6 +13,10 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5));
     if url.starts_with("sqlite:") {
+        // A file in WAL mode serves concurrent readers; an in-memory database exists per
+        // connection, so it must keep exactly one.
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        opts.max_connections(if in_memory { 1 } else { 8 });
         opts.map_sqlx_sqlite_opts(|o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)

@@ -6,6 +6,19 @@ use argon2::password_hash::{
 use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::LazyLock;
+use tokio::sync::Semaphore;
+
+/// At most one Argon2 computation per core: each takes 19 MiB, and an unbounded burst of logins
+/// would otherwise grow the blocking pool (and memory) without making anything faster.
+static PERMITS: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
+
+async fn off_the_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> anyhow::Result<T> {
+    let _permit = PERMITS.acquire().await?;
+    Ok(tokio::task::spawn_blocking(work).await?)
+}
 
 fn argon2() -> Argon2<'static> {
     let params = Params::new(19 * 1024, 2, 1, None).expect("valid Argon2 parameters");
@@ -36,20 +49,20 @@ fn verify_blocking(password: &str, phc: &str) -> bool {
 
 /// Hashes `password` on the blocking pool and returns its PHC string.
 pub async fn hash(password: SecretString) -> anyhow::Result<String> {
-    Ok(tokio::task::spawn_blocking(move || hash_blocking(password.expose_secret())).await?)
+    off_the_runtime(move || hash_blocking(password.expose_secret())).await
 }
 
 /// Verifies `password` against `phc` on the blocking pool; with `None` (unknown user) it
 /// verifies against a dummy hash and returns false, taking the same time.
 pub async fn verify(password: SecretString, phc: Option<String>) -> anyhow::Result<bool> {
-    Ok(tokio::task::spawn_blocking(move || match phc {
+    off_the_runtime(move || match phc {
         Some(phc) => verify_blocking(password.expose_secret(), &phc),
         None => {
             verify_blocking(password.expose_secret(), &DUMMY_HASH);
             false
         }
     })
-    .await?)
+    .await
 }
 
 #[cfg(test)]

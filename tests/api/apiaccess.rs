@@ -19,7 +19,9 @@ async fn key_of(app: &TestApp, token: &str) -> String {
 }
 
 fn assert_timestamp(value: &serde_json::Value) {
-    let s = value.as_str().unwrap_or_else(|| panic!("not a timestamp: {value:?}"));
+    let s = value
+        .as_str()
+        .unwrap_or_else(|| panic!("not a timestamp: {value:?}"));
     assert!(s.ends_with('Z'), "{s}");
     assert!(chrono::DateTime::parse_from_rfc3339(s).is_ok(), "{s}");
 }
@@ -46,22 +48,48 @@ async fn create_shows_the_token_once() {
     let token = res.json["token"].as_str().unwrap().to_string();
     assert!(token.starts_with("tsk_"), "{token}");
     assert_eq!(token.len(), 42);
-    assert!(server::token::parse(&token).is_some(), "a well-formed token");
+    assert!(
+        server::token::parse(&token).is_some(),
+        "a well-formed token"
+    );
     assert_eq!(res.json["client"], "api");
     assert_eq!(res.json["token_hint"], &token[..8]);
-    assert_eq!(res.json["expiry"], json!(null), "the api client's ttl is null");
+    assert_eq!(
+        res.json["expiry"],
+        json!(null),
+        "the api client's ttl is null"
+    );
     assert_timestamp(&res.json["created"]);
     assert_timestamp(&res.json["last_used"]);
-    let mut keys: Vec<&str> = res.json.as_object().unwrap().keys().map(String::as_str).collect();
+    let mut keys: Vec<&str> = res
+        .json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["client", "created", "expiry", "last_used", "token", "token_hint"]);
+    assert_eq!(
+        keys,
+        [
+            "client",
+            "created",
+            "expiry",
+            "last_used",
+            "token",
+            "token_hint"
+        ]
+    );
 
     let shown = app.get(PATH, &alice.token).await;
     assert_eq!(shown.status, StatusCode::OK, "{:?}", shown.json);
     let mut expected = res.json.clone();
     expected.as_object_mut().unwrap().remove("token");
     assert_eq!(shown.json, expected);
-    assert!(!String::from_utf8_lossy(&shown.body).contains(token.as_str()), "never shown again");
+    assert!(
+        !String::from_utf8_lossy(&shown.body).contains(token.as_str()),
+        "never shown again"
+    );
 }
 
 #[tokio::test]
@@ -73,7 +101,11 @@ async fn a_second_key_is_a_conflict() {
     assert_eq!(res.status, StatusCode::CONFLICT);
     assert_eq!(res.code(), "conflict");
     assert!(!String::from_utf8_lossy(&res.body).contains("tsk_"));
-    assert_eq!(app.get("/api/auth/me", &first).await.status, StatusCode::OK, "the first key still works");
+    assert_eq!(
+        app.get("/api/auth/me", &first).await.status,
+        StatusCode::OK,
+        "the first key still works"
+    );
 }
 
 #[tokio::test]
@@ -99,7 +131,14 @@ async fn logoutall_ends_the_key() {
     let app = TestApp::new().await;
     let alice = app.user_with_login("alice", "web").await;
     let key = key_of(&app, &alice.token).await;
-    let res = app.call(Method::POST, "/api/auth/logoutall", Some(&alice.token), None).await;
+    let res = app
+        .call(
+            Method::POST,
+            "/api/auth/logoutall",
+            Some(&alice.token),
+            None,
+        )
+        .await;
     assert_eq!(res.status, StatusCode::NO_CONTENT);
     let res = app.get("/api/auth/me", &key).await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
@@ -119,7 +158,10 @@ async fn revoking_other_sessions_keeps_the_key() {
     let res = app.delete("/api/auth/sessions", &alice.token).await;
     assert_eq!(res.status, StatusCode::OK);
     assert_eq!(res.json, json!({"revoked": 1}));
-    assert_eq!(app.get("/api/auth/me", &other.token).await.code(), "invalid_token");
+    assert_eq!(
+        app.get("/api/auth/me", &other.token).await.code(),
+        "invalid_token"
+    );
     let res = app.get("/api/auth/me", &key).await;
     assert_eq!(res.status, StatusCode::OK, "{:?}", res.json);
     assert_eq!(app.get(PATH, &alice.token).await.status, StatusCode::OK);
@@ -161,7 +203,11 @@ async fn each_user_sees_and_deletes_only_their_own_key() {
     let res = app.delete(PATH, &bob.token).await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
     assert_eq!(res.code(), "not_found");
-    assert_eq!(app.get("/api/auth/me", &alice_key).await.status, StatusCode::OK, "bob's delete missed");
+    assert_eq!(
+        app.get("/api/auth/me", &alice_key).await.status,
+        StatusCode::OK,
+        "bob's delete missed"
+    );
 
     let bob_key = key_of(&app, &bob.token).await;
     let shown = app.get(PATH, &bob.token).await;
@@ -171,9 +217,19 @@ async fn each_user_sees_and_deletes_only_their_own_key() {
     let res = app.get("/api/auth/me", &bob_key).await;
     assert_eq!(res.json["user"]["username"], "bob");
 
-    assert_eq!(app.delete(PATH, &bob.token).await.status, StatusCode::NO_CONTENT);
-    assert_eq!(app.get("/api/auth/me", &alice_key).await.status, StatusCode::OK, "alice's key survives");
-    assert_eq!(app.get("/api/auth/me", &bob_key).await.code(), "invalid_token");
+    assert_eq!(
+        app.delete(PATH, &bob.token).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.get("/api/auth/me", &alice_key).await.status,
+        StatusCode::OK,
+        "alice's key survives"
+    );
+    assert_eq!(
+        app.get("/api/auth/me", &bob_key).await.code(),
+        "invalid_token"
+    );
 }
 
 #[tokio::test]
@@ -192,7 +248,11 @@ async fn deleting_the_api_access_client_ends_every_key() {
         assert_eq!(res.status, StatusCode::UNAUTHORIZED);
         assert_eq!(res.code(), "invalid_token");
     }
-    assert_eq!(app.get("/api/auth/me", &alice.token).await.status, StatusCode::OK, "sessions stay");
+    assert_eq!(
+        app.get("/api/auth/me", &alice.token).await.status,
+        StatusCode::OK,
+        "sessions stay"
+    );
     let res = app.get(PATH, &alice.token).await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
     assert_eq!(res.code(), "not_found");
@@ -205,7 +265,13 @@ async fn deleting_the_api_access_client_ends_every_key() {
 async fn login_on_the_api_access_client_is_invalid_client() {
     let app = TestApp::new().await;
     app.create_user("alice", false).await;
-    let res = app.post("/api/auth/login", None, json!({"username": "alice", "password": PASSWORD, "client": "api"})).await;
+    let res = app
+        .post(
+            "/api/auth/login",
+            None,
+            json!({"username": "alice", "password": PASSWORD, "client": "api"}),
+        )
+        .await;
     assert_eq!(res.status, StatusCode::BAD_REQUEST);
     assert_eq!(res.code(), "invalid_client");
     assert!(res.json.get("token").is_none());

@@ -77,7 +77,8 @@ pub async fn delete_user_sessions(
     AppPath(id): AppPath<i32>,
 ) -> AppResult<Json<RevokedCount>> {
     let user = find(&state, id).await?;
-    let revoked = sessions::delete_for_user(&state.db, user.id, sessions::Scope::All).await?;
+    let revoked =
+        sessions::delete_for_user(&state.db, user.id, sessions::Scope::All, state.now()).await?;
     Ok(Json(RevokedCount { revoked }))
 }
 

@@ -192,7 +192,7 @@ pub async fn update_user(
     }
     let updated = users::update(&txn, model).await?;
     if password_changed {
-        sessions::delete_for_user(&txn, id, sessions::Scope::SessionsOnly).await?;
+        sessions::delete_for_user(&txn, id, sessions::Scope::SessionsOnly, state.now()).await?;
     }
     txn.commit().await?;
     Ok(Json(updated.into()))

@@ -239,7 +239,13 @@ pub async fn delete_all_logins(
     State(state): State<AppState>,
     auth: AuthSession,
 ) -> AppResult<StatusCode> {
-    sessions::delete_for_user(&state.db, auth.row.user_id, sessions::Scope::All).await?;
+    sessions::delete_for_user(
+        &state.db,
+        auth.row.user_id,
+        sessions::Scope::All,
+        state.now(),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -49,13 +49,16 @@ pub struct VerifyResponse {
     pub expiry: Option<DateTime<Utc>>,
 }
 
+/// Whether `name` is in a comma-separated list; `None` when there is no list, or only empty
+/// items (so `?allow_clients=` does not lock everyone out).
 fn listed(list: &Option<String>, name: &str) -> Option<bool> {
-    list.as_ref().map(|l| {
-        l.split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .any(|s| s == name)
-    })
+    let items: Vec<&str> = list
+        .as_deref()?
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    (!items.is_empty()).then(|| items.contains(&name))
 }
 
 /// Forward-auth for reverse proxies

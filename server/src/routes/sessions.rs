@@ -95,6 +95,7 @@ pub async fn delete_other_sessions(
     auth: AuthSession,
 ) -> AppResult<Json<RevokedCount>> {
     let scope = Scope::SessionsExcept(&auth.row.session_id);
-    let revoked = sessions::delete_for_user(&state.db, auth.row.user_id, scope).await?;
+    let revoked =
+        sessions::delete_for_user(&state.db, auth.row.user_id, scope, state.now()).await?;
     Ok(Json(RevokedCount { revoked }))
 }

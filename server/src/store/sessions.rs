@@ -172,25 +172,33 @@ pub enum Scope<'a> {
     SessionsExcept(&'a str),
 }
 
-/// Deletes a user's sessions in `scope`; returns how many.
+/// Deletes a user's sessions in `scope` and returns how many of them were live; expired ones
+/// in scope go too, uncounted, since they had already ended.
 pub async fn delete_for_user(
     db: &impl ConnectionTrait,
     user_id: i32,
     scope: Scope<'_>,
+    now: i64,
 ) -> AppResult<u64> {
-    let mut query = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id));
+    let mut cond = Condition::all().add(session::Column::UserId.eq(user_id));
     match scope {
         Scope::All => {}
         Scope::SessionsOnly => {
-            query = query.filter(session::Column::Kind.eq(TokenKind::Session.as_str()))
+            cond = cond.add(session::Column::Kind.eq(TokenKind::Session.as_str()))
         }
         Scope::SessionsExcept(id) => {
-            query = query
-                .filter(session::Column::Kind.eq(TokenKind::Session.as_str()))
-                .filter(session::Column::Id.ne(id));
+            cond = cond
+                .add(session::Column::Kind.eq(TokenKind::Session.as_str()))
+                .add(session::Column::Id.ne(id));
         }
     }
-    Ok(query.exec(db).await?.rows_affected)
+    let live_rows = session::Entity::delete_many()
+        .filter(cond.clone())
+        .filter(live(now))
+        .exec(db)
+        .await?;
+    session::Entity::delete_many().filter(cond).exec(db).await?;
+    Ok(live_rows.rows_affected)
 }
 
 fn live(now: i64) -> Condition {

@@ -57,3 +57,53 @@ async fn serves_over_tcp_and_drains_on_shutdown() {
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn the_example_client_drives_a_device_lifecycle() {
+    let db = tests::fresh_database().await;
+    let state = AppState::with_system_clock(db, Settings::default());
+    server::store::clients::seed_defaults(&state.db, "api", state.now())
+        .await
+        .unwrap();
+    let hash = server::password::hash(tests::PASSWORD.to_string().into())
+        .await
+        .unwrap();
+    server::store::users::create(&state.db, "lib", hash, false, state.now())
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let app = server::app(state).into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, app).await
+    });
+    let mut laptop = example_client::Client::new(&base);
+    let mut phone = example_client::Client::new(&base);
+    laptop
+        .login("lib", tests::PASSWORD, "cli", Some("laptop"))
+        .await
+        .unwrap();
+    let phone_login = phone
+        .login("lib", tests::PASSWORD, "mobile", Some("phone"))
+        .await
+        .unwrap();
+    assert_eq!(laptop.me().await.unwrap().session.device_name, "laptop");
+    let sessions = laptop.sessions().await.unwrap();
+    assert_eq!(sessions.len(), 2);
+    laptop.revoke(&phone_login.session.id).await.unwrap();
+    let err = phone.me().await.unwrap_err();
+    assert!(err.needs_login(), "{err}");
+    assert!(matches!(&err, example_client::Error::Api { code, .. } if code == "invalid_token"));
+    assert!(laptop.refresh().await.unwrap().is_some());
+    laptop.logout().await.unwrap();
+    assert!(laptop.token().is_none());
+    let err = example_client::Client::new(&base)
+        .with_token("tss_bogus")
+        .me()
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        example_client::Error::Api { status: 401, .. }
+    ));
+}

@@ -4,8 +4,8 @@ use serde_json::{Value, json};
 use server::state::{AppState, Settings};
 use std::net::SocketAddr;
 
-#[tokio::test]
-async fn serves_over_tcp_and_drains_on_shutdown() {
+/// A wall-clock state on a fresh database with the default clients and one user.
+async fn state_with_user(username: &str) -> AppState {
     let db = tests::fresh_database().await;
     let state = AppState::with_system_clock(db, Settings::default());
     server::store::clients::seed_defaults(&state.db, "api", state.now())
@@ -14,9 +14,15 @@ async fn serves_over_tcp_and_drains_on_shutdown() {
     let hash = server::password::hash(tests::PASSWORD.to_string().into())
         .await
         .unwrap();
-    server::store::users::create(&state.db, "tcp", hash, false, state.now())
+    server::store::users::create(&state.db, username, hash, false, state.now())
         .await
         .unwrap();
+    state
+}
+
+#[tokio::test]
+async fn serves_over_tcp_and_drains_on_shutdown() {
+    let state = state_with_user("tcp").await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -60,17 +66,7 @@ async fn serves_over_tcp_and_drains_on_shutdown() {
 
 #[tokio::test]
 async fn the_example_client_drives_a_device_lifecycle() {
-    let db = tests::fresh_database().await;
-    let state = AppState::with_system_clock(db, Settings::default());
-    server::store::clients::seed_defaults(&state.db, "api", state.now())
-        .await
-        .unwrap();
-    let hash = server::password::hash(tests::PASSWORD.to_string().into())
-        .await
-        .unwrap();
-    server::store::users::create(&state.db, "lib", hash, false, state.now())
-        .await
-        .unwrap();
+    let state = state_with_user("lib").await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {

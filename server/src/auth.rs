@@ -5,7 +5,7 @@ use crate::policy::{self, LAST_USED_GRANULARITY};
 use crate::state::AppState;
 use crate::store::sessions::{self, AuthRow};
 use crate::throttle::{Allowance, BudgetKey};
-use crate::token::{self, TokenKind};
+use crate::token;
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
 use secrecy::ExposeSecret;
@@ -27,17 +27,6 @@ pub struct AdminSession(pub AuthSession);
 /// client lists first, so that 403 wins over 429).
 #[derive(Debug, Clone)]
 pub struct Unmetered(pub AuthSession);
-
-impl AuthSession {
-    /// The token's kind.
-    pub fn kind(&self) -> TokenKind {
-        if self.row.kind == TokenKind::ApiKey.as_str() {
-            TokenKind::ApiKey
-        } else {
-            TokenKind::Session
-        }
-    }
-}
 
 fn unauthorized(code: &'static str, detail: &'static str) -> AppError {
     AppError::Unauthorized { code, detail }

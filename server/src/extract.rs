@@ -58,11 +58,10 @@ async fn read_body(req: Request) -> Result<Bytes, AppError> {
     axum::body::to_bytes(req.into_body(), BODY_LIMIT)
         .await
         .map_err(|err| {
-            // The only failure a well-behaved client can cause is exceeding the limit; a broken
-            // connection also lands here and deserves a 4xx rather than a 500.
+            // Exceeding the limit is a 413; any other failure to read (a broken connection)
+            // is the client's doing too, so it is a 400 rather than a 500.
             if std::error::Error::source(&err)
                 .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
-                || format!("{err}").contains("length limit")
             {
                 AppError::PayloadTooLarge
             } else {

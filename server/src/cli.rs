@@ -1,19 +1,23 @@
 //! The `tessera` subcommands.
 
+use crate::cache::Target;
+use crate::clock::SystemClock;
 use crate::config::{Cli, ClientCommand, Command, Config, UserCommand};
 use crate::error::AppError;
+use crate::redis_budget::RedisBudgets;
 use crate::routes::validation::{
     PASSWORD_MSG, USERNAME_MSG, valid_client_name, valid_password, valid_username,
 };
 use crate::state::{AppState, Settings};
 use crate::store::clients::{self, NewClient};
 use crate::store::users;
-use crate::{db, purge};
+use crate::{db, notify, purge, touches};
 use anyhow::{Context, bail};
 use chrono::Utc;
 use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret, SecretString};
 use std::io::BufRead;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -91,7 +95,18 @@ async fn serve(config: Config, db: DatabaseConnection) -> anyhow::Result<()> {
             tracing::info!(username, "bootstrap admin created");
         }
     }
-    let state = AppState::with_system_clock(db, Settings::from(&config));
+    let reader = db::connect_reader(&config.database_url, &db).await?;
+    let redis = match &config.redis_url {
+        Some(url) => Some(RedisBudgets::connect(url, "tessera:").await?),
+        None => None,
+    };
+    let state = AppState::with_reader(
+        db,
+        reader,
+        Settings::from(&config),
+        Arc::new(SystemClock),
+        redis,
+    );
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;
@@ -104,12 +119,33 @@ async fn serve(config: Config, db: DatabaseConnection) -> anyhow::Result<()> {
         config.purge_batch,
         stop_rx,
     ));
-    let app = crate::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let flusher = tokio::spawn(touches::run(
+        state.clone(),
+        Duration::from_secs(1),
+        stop_tx.subscribe(),
+    ));
+    let listener_task = config.database_url.starts_with("postgres").then(|| {
+        tokio::spawn(notify::listen(
+            config.database_url.clone(),
+            state.clone(),
+            stop_tx.subscribe(),
+            None,
+        ))
+    });
+    let app =
+        crate::app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     let _ = stop_tx.send(true);
     let _ = purge.await;
+    let _ = flusher.await;
+    if let Some(task) = listener_task {
+        let _ = task.await;
+    }
+    // Requests have drained: write the last queued uses.
+    let written = state.touches.flush(&state.db).await.map_err(app_err)?;
+    tracing::info!(written, "last_used writes flushed");
     tracing::info!("tessera stopped");
     Ok(())
 }
@@ -224,6 +260,9 @@ async fn client(cmd: ClientCommand, db: &DatabaseConnection) -> anyhow::Result<(
                 bail!("no client named {name}");
             };
             clients::delete(db, c.id).await.map_err(app_err)?;
+            // Running PostgreSQL instances evict the client's cached sessions at once; an SQLite
+            // server (another process) notices within its cache TTL.
+            notify::publish(db, &Target::Client(c.id)).await?;
             println!("deleted client {name} and its sessions");
         }
     }

@@ -93,6 +93,12 @@ pub struct Config {
         default_value_t = 500
     )]
     pub purge_batch: u64,
+    /// Seconds a verified token may stay cached; revocations evict it at once regardless.
+    #[arg(long, global = true, env = "TESSERA_CACHE_TTL", default_value_t = 10)]
+    pub cache_ttl: u64,
+    /// Redis URL; when set, (user, client) budgets are shared by every instance.
+    #[arg(long, global = true, env = "TESSERA_REDIS_URL")]
+    pub redis_url: Option<String>,
     /// Tracing filter, e.g. `info` or `server=debug`.
     #[arg(long, global = true, env = "TESSERA_LOG", default_value = "info")]
     pub log: String,

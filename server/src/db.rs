@@ -5,23 +5,21 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use std::time::Duration;
 
-/// Connects to `url`. SQLite files run in WAL mode with a busy timeout, so readers never wait
-/// for the writer and a briefly locked database is retried instead of failing.
-pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
+/// Connects to `url` with at most `max` connections. SQLite files run in WAL mode with a busy
+/// timeout, so readers never wait for the writer and a briefly locked database is retried.
+async fn open(url: &str, max: u32, read_only: bool) -> anyhow::Result<DatabaseConnection> {
     let mut opts = ConnectOptions::new(url.to_string());
     opts.sqlx_logging(false)
         .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(5));
+        .acquire_timeout(Duration::from_secs(5))
+        .max_connections(max);
     if url.starts_with("sqlite:") {
-        // A file in WAL mode serves concurrent readers; an in-memory database exists per
-        // connection, so it must keep exactly one.
-        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        opts.max_connections(if in_memory { 1 } else { 8 });
-        opts.map_sqlx_sqlite_opts(|o| {
+        opts.map_sqlx_sqlite_opts(move |o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(5))
                 .foreign_keys(true)
+                .read_only(read_only)
         });
     } else if !url.starts_with("postgres:") && !url.starts_with("postgresql:") {
         anyhow::bail!("unsupported database URL (use sqlite://… or postgres://…)");
@@ -29,6 +27,30 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     Database::connect(opts)
         .await
         .with_context(|| format!("cannot open the database at {}", redact(url)))
+}
+
+fn is_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
+}
+
+/// Connects to `url` for writing (and reading). On SQLite this is a single connection: one
+/// writer never meets SQLITE_BUSY from lock upgrades between its own transactions.
+pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
+    open(url, if url.starts_with("sqlite:") { 1 } else { 16 }, false).await
+}
+
+/// A pool for the authentication read: read-only readers on an SQLite file (WAL lets them run
+/// beside the writer), or `writer` itself on PostgreSQL and in-memory SQLite.
+pub async fn connect_reader(
+    url: &str,
+    writer: &DatabaseConnection,
+) -> anyhow::Result<DatabaseConnection> {
+    if url.starts_with("sqlite:") && !is_memory(url) {
+        let readers = std::thread::available_parallelism().map_or(4, |n| n.get() as u32 * 2);
+        open(url, readers, true).await
+    } else {
+        Ok(writer.clone())
+    }
 }
 
 /// Applies pending migrations.

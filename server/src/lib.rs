@@ -4,6 +4,7 @@
 //! the OpenAPI document without a database. The `tessera` binary wires both to configuration.
 
 pub mod auth;
+pub mod cache;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -13,14 +14,17 @@ pub mod extract;
 pub mod metrics;
 pub mod middleware;
 pub mod net;
+pub mod notify;
 pub mod password;
 pub mod policy;
 pub mod purge;
+pub mod redis_budget;
 pub mod routes;
 pub mod state;
 pub mod store;
 pub mod throttle;
 pub mod token;
+pub mod touches;
 
 use axum::Router;
 use error::AppError;

@@ -1,15 +1,19 @@
 //! Shared application state, built once and cloned into every handler.
 
+use crate::cache::{AuthCache, Target};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::policy::Rate;
+use crate::redis_budget::RedisBudgets;
 use crate::throttle::Throttles;
+use crate::touches::Touches;
 use ipnet::IpNet;
 use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
 use std::ops::Deref;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Runtime settings the HTTP layer needs (a subset of [`Config`]).
 #[derive(Debug, Clone)]
@@ -24,6 +28,8 @@ pub struct Settings {
     pub login_rate_per_username: Rate,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpNet>,
+    /// Longest a verified token stays cached (a backstop; revocations evict at once).
+    pub cache_ttl: Duration,
 }
 
 impl Default for Settings {
@@ -40,6 +46,7 @@ impl Default for Settings {
                 per_secs: 60,
             },
             trusted_proxies: Vec::new(),
+            cache_ttl: Duration::from_secs(10),
         }
     }
 }
@@ -52,14 +59,21 @@ impl From<&Config> for Settings {
             login_rate_per_ip: c.login_rate_per_ip,
             login_rate_per_username: c.login_rate_per_username,
             trusted_proxies: c.trusted_proxies.clone(),
+            cache_ttl: Duration::from_secs(c.cache_ttl),
         }
     }
 }
 
-/// Everything a handler may reach: the database pool, settings, clock, limiters, metrics.
+/// Everything a handler may reach: the database pools, settings, clock, cache, limiters, metrics.
 pub struct Inner {
-    /// The database pool.
+    /// The connection every write goes through (on SQLite, the single writer).
     pub db: DatabaseConnection,
+    /// Connections for the authentication read (on SQLite, a pool of readers; elsewhere `db`).
+    pub reader: DatabaseConnection,
+    /// Token digest → session, user and client.
+    pub cache: AuthCache,
+    /// `last_used` / renewal writes waiting to be flushed.
+    pub touches: Touches,
     /// Runtime settings.
     pub settings: Settings,
     /// The time source (a manual clock in tests).
@@ -75,16 +89,49 @@ pub struct Inner {
 pub struct AppState(Arc<Inner>);
 
 impl AppState {
-    /// Builds the state over an open (and migrated) database.
+    /// Builds the state over an open (and migrated) database, reading through the same pool.
     pub fn new(db: DatabaseConnection, settings: Settings, clock: Arc<dyn Clock>) -> Self {
-        let throttles = Throttles::new(clock.clone(), &settings);
+        Self::with_reader(db.clone(), db, settings, clock, None)
+    }
+
+    /// Builds the state with separate writer and reader pools, and budgets shared through
+    /// Redis when given.
+    pub fn with_reader(
+        db: DatabaseConnection,
+        reader: DatabaseConnection,
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+        redis: Option<RedisBudgets>,
+    ) -> Self {
+        let mut throttles = Throttles::new(clock.clone(), &settings);
+        if let Some(redis) = redis {
+            throttles = throttles.with_redis(redis);
+        }
+        let cache = AuthCache::new(settings.cache_ttl, 1_000_000);
         Self(Arc::new(Inner {
             db,
+            reader,
+            cache,
+            touches: Touches::default(),
             settings,
             clock,
             throttles,
             metrics: Metrics::new(),
         }))
+    }
+
+    /// Drops cached sessions covered by `target` here and on every other instance. Call it
+    /// after any committed change that ends sessions or alters what their row says.
+    pub async fn invalidate(&self, target: Target) {
+        self.cache.invalidate(&target);
+        if let Err(err) = crate::notify::publish(&self.db, &target).await {
+            tracing::error!(error = %err, "could not tell other instances about a revocation");
+        }
+    }
+
+    /// Writes pending `last_used` notes before a read that shows or orders by them.
+    pub async fn flush_touches(&self) -> crate::error::AppResult<()> {
+        self.touches.flush(&self.db).await.map(|_| ())
     }
 
     /// The state with the wall clock.

@@ -2,11 +2,13 @@
 //!
 //! GCRA keeps one "theoretical arrival time" (TAT) per key: `N/m` allows a burst of N and then
 //! one request per 60/N s. It is written here rather than taken from governor because login
-//! needs to check two budgets and spend from neither when one refuses, which governor cannot
-//! do (no peek), and because it runs on the injected clock so tests need no sleeps.
+//! must check two budgets and spend from neither when one refuses (governor cannot peek), it
+//! runs on the injected clock so tests need no sleeps, and the very same arithmetic runs in
+//! Redis (see [`crate::redis_budget`]) when budgets are shared between instances.
 
 use crate::clock::{Clock, SECOND};
 use crate::policy::Rate;
+use crate::redis_budget::RedisBudgets;
 use crate::state::Settings;
 use moka::sync::Cache;
 use std::net::IpAddr;
@@ -22,6 +24,17 @@ pub enum BudgetKey {
     LoginIp(IpAddr),
     /// Login attempts for one username.
     LoginUser(String),
+}
+
+impl BudgetKey {
+    /// The key's name in a shared store.
+    pub fn name(&self) -> String {
+        match self {
+            BudgetKey::Pair(u, c) => format!("p:{u}:{c}"),
+            BudgetKey::LoginIp(ip) => format!("ip:{ip}"),
+            BudgetKey::LoginUser(name) => format!("u:{name}"),
+        }
+    }
 }
 
 /// The state of a budget after a spend, for `RateLimit-*` headers.
@@ -42,31 +55,45 @@ pub struct Refused {
     pub wait_secs: u64,
 }
 
+/// GCRA parameters of a rate, in µs: (emission interval, burst tolerance).
+pub fn params(rate: Rate) -> (i64, i64) {
+    let emission = ((rate.per_secs as i64 * SECOND) / rate.count as i64).max(1);
+    (emission, emission * (rate.count as i64 - 1))
+}
+
+/// Whole seconds, rounded up, of a µs duration.
+pub fn ceil_secs(micros: i64) -> u64 {
+    (micros.max(0) as u64).div_ceil(SECOND as u64)
+}
+
+/// The allowance left after a spend that moved the TAT to `now + ahead`.
+pub fn allowance(rate: Rate, ahead: i64) -> Allowance {
+    let (emission, tolerance) = params(rate);
+    let remaining = ((tolerance - ahead).max(-emission) / emission + 1).max(0) as u32;
+    Allowance {
+        limit: rate.count,
+        remaining,
+        reset_secs: ceil_secs(ahead),
+    }
+}
+
 struct Cell {
     tat: Mutex<i64>,
     /// The rate's period when the key was created, so idle expiry never drops live state.
     period_secs: u64,
 }
 
-/// All budgets of one server instance.
+/// All budgets of one instance, held here or shared through Redis.
 pub struct Throttles {
     clock: Arc<dyn Clock>,
     cells: Cache<BudgetKey, Arc<Cell>>,
+    redis: Option<RedisBudgets>,
     login_ip: Rate,
     login_user: Rate,
 }
 
-fn ceil_secs(micros: i64) -> u64 {
-    (micros.max(0) as u64).div_ceil(SECOND as u64)
-}
-
-fn params(rate: Rate) -> (i64, i64) {
-    let emission = (rate.per_secs as i64 * SECOND) / rate.count as i64;
-    (emission.max(1), emission.max(1) * (rate.count as i64 - 1))
-}
-
 impl Throttles {
-    /// Budgets on `clock`, with the login rates of `settings`.
+    /// In-memory budgets on `clock`, with the login rates of `settings`.
     pub fn new(clock: Arc<dyn Clock>, settings: &Settings) -> Self {
         // A key idle for a whole period is back to a full burst, so dropping it then loses
         // nothing; memory stays bounded by the keys active in the last period (≥ 10 min).
@@ -77,65 +104,86 @@ impl Throttles {
         Self {
             clock,
             cells,
+            redis: None,
             login_ip: settings.login_rate_per_ip,
             login_user: settings.login_rate_per_username,
         }
     }
 
-    fn cell(&self, key: &BudgetKey, rate: Rate) -> Arc<Cell> {
-        self.cells.get_with_by_ref(key, || {
-            Arc::new(Cell {
-                tat: Mutex::new(i64::MIN),
-                period_secs: rate.per_secs,
-            })
-        })
+    /// Shares every budget through Redis instead of this instance's memory.
+    pub fn with_redis(mut self, redis: RedisBudgets) -> Self {
+        self.redis = Some(redis);
+        self
     }
 
-    fn check(&self, key: &BudgetKey, rate: Rate, spend: bool) -> Result<Allowance, Refused> {
+    /// Spends one unit from every `(key, rate)` or, when any refuses, from none. Returns the
+    /// allowance left on the first key.
+    async fn spend_all(&self, keys: &[(BudgetKey, Rate)]) -> Result<Allowance, Refused> {
         let now = self.clock.now_micros();
-        let (emission, tolerance) = params(rate);
-        let cell = self.cell(key, rate);
-        let mut stored = cell.tat.lock().unwrap_or_else(|p| p.into_inner());
-        let tat = (*stored).max(now);
-        if tat - now > tolerance {
+        if let Some(redis) = &self.redis {
+            return redis.spend_all(keys, now).await;
+        }
+        let cells: Vec<Arc<Cell>> = keys
+            .iter()
+            .map(|(key, rate)| {
+                self.cells.get_with_by_ref(key, || {
+                    Arc::new(Cell {
+                        tat: Mutex::new(i64::MIN),
+                        period_secs: rate.per_secs,
+                    })
+                })
+            })
+            .collect();
+        // Locks are taken in a fixed order (the caller's), and keys of one call never repeat.
+        let mut guards: Vec<_> = cells
+            .iter()
+            .map(|c| c.tat.lock().unwrap_or_else(|p| p.into_inner()))
+            .collect();
+        let mut wait = 0;
+        for ((_, rate), tat) in keys.iter().zip(&guards) {
+            let (_, tolerance) = params(*rate);
+            let tat = (**tat).max(now);
+            wait = wait.max(tat - now - tolerance);
+        }
+        if wait > 0 {
             return Err(Refused {
-                wait_secs: ceil_secs(tat - now - tolerance).max(1),
+                wait_secs: ceil_secs(wait).max(1),
             });
         }
-        let next = tat + emission;
-        if spend {
-            *stored = next;
+        let mut first = None;
+        for ((_, rate), tat) in keys.iter().zip(guards.iter_mut()) {
+            let (emission, _) = params(*rate);
+            let next = (**tat).max(now) + emission;
+            **tat = next;
+            first.get_or_insert(allowance(*rate, next - now));
         }
-        let remaining = ((tolerance - (next - now)).max(-emission) / emission + 1).max(0) as u32;
-        Ok(Allowance {
-            limit: rate.count,
-            remaining,
-            reset_secs: ceil_secs(next - now),
-        })
+        Ok(first.unwrap_or(Allowance {
+            limit: 0,
+            remaining: 0,
+            reset_secs: 0,
+        }))
     }
 
     /// Spends one unit of `key`'s budget at `rate`; `None` rate means unlimited.
-    pub fn spend(&self, key: BudgetKey, rate: Option<Rate>) -> Result<Option<Allowance>, Refused> {
+    pub async fn spend(
+        &self,
+        key: BudgetKey,
+        rate: Option<Rate>,
+    ) -> Result<Option<Allowance>, Refused> {
         match rate {
-            Some(rate) => self.check(&key, rate, true).map(Some),
+            Some(rate) => self.spend_all(&[(key, rate)]).await.map(Some),
             None => Ok(None),
         }
     }
 
-    /// Spends one login attempt from both the IP and the username budget, or from neither
-    /// when either refuses.
-    pub fn spend_login(&self, ip: Option<IpAddr>, username: &str) -> Result<(), Refused> {
-        let user_key = BudgetKey::LoginUser(username.to_string());
-        let ip_key = ip.map(BudgetKey::LoginIp);
-        if let Some(key) = &ip_key {
-            self.check(key, self.login_ip, false)?;
+    /// Spends one login attempt from both the IP and the username budget, or from neither.
+    pub async fn spend_login(&self, ip: Option<IpAddr>, username: &str) -> Result<(), Refused> {
+        let mut keys = Vec::with_capacity(2);
+        if let Some(ip) = ip {
+            keys.push((BudgetKey::LoginIp(ip), self.login_ip));
         }
-        self.check(&user_key, self.login_user, false)?;
-        if let Some(key) = &ip_key {
-            self.check(key, self.login_ip, true)?;
-        }
-        self.check(&user_key, self.login_user, true)?;
-        Ok(())
+        keys.push((BudgetKey::LoginUser(username.to_string()), self.login_user));
+        self.spend_all(&keys).await.map(|_| ())
     }
 }
 
@@ -182,47 +230,54 @@ mod tests {
         )
     }
 
-    #[test]
-    fn burst_then_steady_rate() {
+    #[tokio::test]
+    async fn burst_then_steady_rate() {
         let (t, clock) = throttles();
         let rate: Rate = "3/m".parse().unwrap();
         let key = BudgetKey::Pair(1, 1);
-        let remaining: Vec<u32> = (0..3)
-            .map(|_| t.spend(key.clone(), Some(rate)).unwrap().unwrap().remaining)
-            .collect();
+        let mut remaining = Vec::new();
+        for _ in 0..3 {
+            remaining.push(
+                t.spend(key.clone(), Some(rate))
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .remaining,
+            );
+        }
         assert_eq!(remaining, [2, 1, 0]);
         assert_eq!(
-            t.spend(key.clone(), Some(rate)),
+            t.spend(key.clone(), Some(rate)).await,
             Err(Refused { wait_secs: 20 })
         );
         clock.advance_secs(19.5);
         assert_eq!(
-            t.spend(key.clone(), Some(rate)),
+            t.spend(key.clone(), Some(rate)).await,
             Err(Refused { wait_secs: 1 })
         );
         clock.advance_secs(0.5);
-        assert!(t.spend(key.clone(), Some(rate)).is_ok());
+        assert!(t.spend(key.clone(), Some(rate)).await.is_ok());
         assert!(
-            t.spend(BudgetKey::Pair(1, 2), Some(rate)).is_ok(),
+            t.spend(BudgetKey::Pair(1, 2), Some(rate)).await.is_ok(),
             "pairs are independent"
         );
-        assert_eq!(t.spend(key, None), Ok(None));
+        assert_eq!(t.spend(key, None).await, Ok(None));
     }
 
-    #[test]
-    fn refused_login_spends_nothing() {
+    #[tokio::test]
+    async fn refused_login_spends_nothing() {
         let (t, _clock) = throttles();
         let ip: IpAddr = "10.0.0.1".parse().unwrap();
         for _ in 0..10 {
-            t.spend_login(Some(ip), "alice").unwrap();
+            t.spend_login(Some(ip), "alice").await.unwrap();
         }
         for _ in 0..30 {
-            assert!(t.spend_login(Some(ip), "alice").is_err());
+            assert!(t.spend_login(Some(ip), "alice").await.is_err());
         }
         // The IP spent 10 of its 30, not 40: other usernames from it still get through.
         for i in 0..20 {
-            t.spend_login(Some(ip), &format!("user{i}")).unwrap();
+            t.spend_login(Some(ip), &format!("user{i}")).await.unwrap();
         }
-        assert!(t.spend_login(Some(ip), "bob").is_err());
+        assert!(t.spend_login(Some(ip), "bob").await.is_err());
     }
 }

@@ -123,6 +123,17 @@ impl TestApp {
         }
     }
 
+    /// An app over an existing state (e.g. a second instance on the same database).
+    pub fn from_state(state: AppState, clock: ManualClock) -> Self {
+        let router = server::app(state.clone());
+        Self {
+            state,
+            clock,
+            router,
+            peer: "127.0.0.1:40000".parse().unwrap(),
+        }
+    }
+
     /// Sends a raw request.
     pub async fn send(&self, mut req: Request<Body>) -> TestResponse {
         // What `into_make_service_with_connect_info` gives a real connection.

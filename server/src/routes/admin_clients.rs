@@ -4,6 +4,7 @@ use super::TAG_ADMIN;
 use super::validation::{Fields, valid_client_name};
 use super::views::ClientView;
 use crate::auth::AdminSession;
+use crate::cache::Target;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{AppJson, AppPath, double_option};
 use crate::policy::Rate;
@@ -268,7 +269,10 @@ pub async fn update_client(
     if let Some(v) = req.auto_renew {
         model.auto_renew = Set(v);
     }
-    Ok(Json(clients::update(&state.db, model).await?.into()))
+    let updated = clients::update(&state.db, model).await?;
+    // Cached rows carry the policy (TTL, rate, auto-renew): refetch them.
+    state.invalidate(Target::Client(updated.id)).await;
+    Ok(Json(updated.into()))
 }
 
 /// Delete a client
@@ -288,5 +292,6 @@ pub async fn delete_client(
 ) -> AppResult<StatusCode> {
     let existing = find(&state, &name).await?;
     clients::delete(&state.db, existing.id).await?;
+    state.invalidate(Target::Client(existing.id)).await;
     Ok(StatusCode::NO_CONTENT)
 }

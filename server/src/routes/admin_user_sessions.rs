@@ -4,6 +4,7 @@ use super::TAG_ADMIN;
 use super::admin_users::find;
 use super::views::{RevokedCount, SessionView};
 use crate::auth::AdminSession;
+use crate::cache::Target;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{AppJson, AppPath};
 use crate::policy::Rate;
@@ -55,6 +56,7 @@ pub async fn list_user_sessions(
 ) -> AppResult<Json<Vec<SessionView>>> {
     let user = find(&state, id).await?;
     let kinds = [TokenKind::Session, TokenKind::ApiKey];
+    state.flush_touches().await?;
     let rows = sessions::list_for_user(&state.db, user.id, &kinds, state.now()).await?;
     Ok(Json(
         rows.into_iter()
@@ -79,6 +81,7 @@ pub async fn delete_user_sessions(
     let user = find(&state, id).await?;
     let revoked =
         sessions::delete_for_user(&state.db, user.id, sessions::Scope::All, state.now()).await?;
+    state.invalidate(Target::User(user.id)).await;
     Ok(Json(RevokedCount { revoked }))
 }
 
@@ -137,6 +140,8 @@ pub async fn put_user_throttle(
         Some(rate) => rate,
     };
     throttles::put(&state.db, user.id, client.id, rate.clone()).await?;
+    // The effective rate is part of the cached row.
+    state.invalidate(Target::User(user.id)).await;
     Ok(Json(ThrottleView {
         client: client.name,
         rate,
@@ -163,5 +168,6 @@ pub async fn delete_user_throttle(
     if !throttles::delete(&state.db, user.id, client.id).await? {
         return Err(AppError::NotFound);
     }
+    state.invalidate(Target::User(user.id)).await;
     Ok(StatusCode::NO_CONTENT)
 }

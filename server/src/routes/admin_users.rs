@@ -4,6 +4,7 @@ use super::TAG_ADMIN;
 use super::validation::{Fields, PASSWORD_MSG, USERNAME_MSG, valid_password, valid_username};
 use super::views::UserView;
 use crate::auth::AdminSession;
+use crate::cache::Target;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{AppJson, AppPath};
 use crate::state::AppState;
@@ -195,6 +196,7 @@ pub async fn update_user(
         sessions::delete_for_user(&txn, id, sessions::Scope::SessionsOnly, state.now()).await?;
     }
     txn.commit().await?;
+    state.invalidate(Target::User(id)).await;
     Ok(Json(updated.into()))
 }
 
@@ -221,5 +223,6 @@ pub async fn delete_user(
     }
     users::delete(&txn, id).await?;
     txn.commit().await?;
+    state.invalidate(Target::User(id)).await;
     Ok(StatusCode::NO_CONTENT)
 }

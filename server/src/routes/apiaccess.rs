@@ -2,6 +2,7 @@
 
 use super::TAG_SESSIONS;
 use crate::auth::AuthSession;
+use crate::cache::Target;
 use crate::clock::to_datetime;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::net::Caller;
@@ -102,6 +103,7 @@ pub async fn create_api_key(
             ));
         }
         sessions::delete(&state.db, &old.id).await?;
+        state.invalidate(Target::Session(old.id)).await;
     }
     let minted = token::generate(TokenKind::ApiKey);
     let new = sessions::NewSession {
@@ -135,8 +137,12 @@ pub async fn delete_api_key(
     State(state): State<AppState>,
     auth: AuthSession,
 ) -> AppResult<StatusCode> {
-    match sessions::find_api_key(&state.db, auth.row.user_id).await? {
-        Some((key, _)) if sessions::delete(&state.db, &key.id).await? => Ok(StatusCode::NO_CONTENT),
-        _ => Err(AppError::NotFound),
+    let Some((key, _)) = sessions::find_api_key(&state.db, auth.row.user_id).await? else {
+        return Err(AppError::NotFound);
+    };
+    if !sessions::delete(&state.db, &key.id).await? {
+        return Err(AppError::NotFound);
     }
+    state.invalidate(Target::Session(key.id)).await;
+    Ok(StatusCode::NO_CONTENT)
 }

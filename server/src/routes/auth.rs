@@ -3,6 +3,7 @@
 use super::views::{SessionView, UserSummary};
 use super::{TAG_AUTH, validation};
 use crate::auth::AuthSession;
+use crate::cache::Target;
 use crate::clock::to_datetime;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::JsonOrForm;
@@ -11,6 +12,7 @@ use crate::policy;
 use crate::state::AppState;
 use crate::store::{clients, sessions, users};
 use crate::token::{self, TokenKind};
+use crate::touches::Touch;
 use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
 use sea_orm::TransactionTrait;
@@ -115,7 +117,7 @@ pub async fn create_login(
         client_name.unwrap_or_default(),
     );
 
-    if let Err(refused) = state.throttles.spend_login(caller.ip, &username) {
+    if let Err(refused) = state.throttles.spend_login(caller.ip, &username).await {
         state.metrics.observe_login("throttled");
         return Err(AppError::Throttled {
             wait_secs: refused.wait_secs,
@@ -162,13 +164,22 @@ pub async fn create_login(
         digest: minted.digest.clone(),
         hint: minted.hint.clone(),
     };
+    if client.max_sessions.is_some() {
+        // Eviction orders by last_used: write the uses this instance has only noted so far.
+        state.flush_touches().await?;
+    }
     let txn = state.db.begin().await?;
     let session = sessions::insert(&txn, new, now).await?;
+    let mut evicted = 0;
     if let Some(max) = client.max_sessions {
-        sessions::enforce_max_sessions(&txn, user.id, client.id, max.max(1) as u64, now).await?;
+        evicted = sessions::enforce_max_sessions(&txn, user.id, client.id, max.max(1) as u64, now)
+            .await?;
     }
     users::set_last_login(&txn, user.id, now).await?;
     txn.commit().await?;
+    if evicted > 0 {
+        state.invalidate(Target::User(user.id)).await;
+    }
     state.metrics.observe_login("success");
 
     Ok(Json(LoginResponse {
@@ -199,7 +210,17 @@ pub async fn refresh_token(
     let now = state.now();
     let row = &auth.row;
     let expiry = policy::expiry(now, row.created, row.token_ttl, row.max_lifetime);
-    if !sessions::touch(&state.db, &row.session_id, now, Some(expiry)).await? {
+    // Supersede any queued auto-renewal, which would otherwise write an older expiry later.
+    state.touches.record(
+        &row.session_id,
+        Touch {
+            last_used: now,
+            renewed_to: Some(expiry),
+        },
+    );
+    let still_there = sessions::touch(&state.db, &row.session_id, now, Some(expiry)).await?;
+    state.cache.forget(&auth.digest);
+    if !still_there {
         // Logged out while this request was in flight.
         return Err(AppError::Unauthorized {
             code: "invalid_token",
@@ -224,6 +245,7 @@ pub async fn delete_logout(
     auth: AuthSession,
 ) -> AppResult<StatusCode> {
     sessions::delete(&state.db, &auth.row.session_id).await?;
+    state.invalidate(Target::Session(auth.row.session_id)).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -246,6 +268,7 @@ pub async fn delete_all_logins(
         state.now(),
     )
     .await?;
+    state.invalidate(Target::User(auth.row.user_id)).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

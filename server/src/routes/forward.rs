@@ -87,7 +87,7 @@ pub async fn verify_token(
     {
         return Err(AppError::Forbidden);
     }
-    spend_budget(&state, &parts, &auth)?;
+    spend_budget(&state, &parts, &auth).await?;
     let row = auth.row;
     let mut headers = HeaderMap::new();
     let mut set = |name: &'static str, value: String| {
@@ -177,7 +177,7 @@ pub async fn introspect_token(
         }))
     };
     let row = match lookup(&state, token.trim(), false).await {
-        Ok(row) => row,
+        Ok(verified) => verified.row,
         Err(AppError::Unauthorized { .. }) => return Ok(inactive()),
         Err(other) => return Err(other),
     };

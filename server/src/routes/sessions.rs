@@ -3,6 +3,7 @@
 use super::TAG_SESSIONS;
 use super::views::{RevokedCount, SessionView};
 use crate::auth::AuthSession;
+use crate::cache::Target;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::AppPath;
 use crate::state::AppState;
@@ -30,6 +31,7 @@ pub async fn list_sessions(
     State(state): State<AppState>,
     auth: AuthSession,
 ) -> AppResult<Json<Vec<SessionView>>> {
+    state.flush_touches().await?;
     let rows = sessions::list_for_user(
         &state.db,
         auth.row.user_id,
@@ -79,6 +81,7 @@ pub async fn delete_session(
     if found.is_none() || !sessions::delete(&state.db, &id).await? {
         return Err(AppError::NotFound);
     }
+    state.invalidate(Target::Session(id)).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -97,5 +100,6 @@ pub async fn delete_other_sessions(
     let scope = Scope::SessionsExcept(&auth.row.session_id);
     let revoked =
         sessions::delete_for_user(&state.db, auth.row.user_id, scope, state.now()).await?;
+    state.invalidate(Target::User(auth.row.user_id)).await;
     Ok(Json(RevokedCount { revoked }))
 }

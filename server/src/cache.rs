@@ -1,0 +1,188 @@
+//! The verification cache: token digest → the joined row that authenticates it.
+//!
+//! Every path that ends or changes a session calls [`AuthCache::invalidate`] (through
+//! `AppState::invalidate`, which also tells other instances), so a revoked token is refused on
+//! the very next request. A short TTL is only a backstop for a missed cross-instance message.
+
+use crate::store::sessions::AuthRow;
+use crate::token::TokenDigest;
+use moka::sync::Cache;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// What an invalidation covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// One session or API key, by id.
+    Session(String),
+    /// Every session of a user (logout-all, deactivation, password change, overrides …).
+    User(i32),
+    /// Every session on a client (policy change, deletion).
+    Client(i32),
+    /// Everything (used after a lost cross-instance connection).
+    All,
+}
+
+impl Target {
+    fn matches(&self, row: &AuthRow) -> bool {
+        match self {
+            Target::Session(id) => row.session_id == *id,
+            Target::User(id) => row.user_id == *id,
+            Target::Client(id) => row.client_id == *id,
+            Target::All => true,
+        }
+    }
+
+    /// The wire form used between instances: `s:<id>`, `u:<id>`, `c:<id>`, `all`.
+    pub fn encode(&self) -> String {
+        match self {
+            Target::Session(id) => format!("s:{id}"),
+            Target::User(id) => format!("u:{id}"),
+            Target::Client(id) => format!("c:{id}"),
+            Target::All => "all".into(),
+        }
+    }
+
+    /// Parses [`Target::encode`]'s form.
+    pub fn decode(s: &str) -> Option<Self> {
+        match s.split_once(':') {
+            Some(("s", id)) => Some(Target::Session(id.to_string())),
+            Some(("u", id)) => id.parse().ok().map(Target::User),
+            Some(("c", id)) => id.parse().ok().map(Target::Client),
+            None if s == "all" => Some(Target::All),
+            _ => None,
+        }
+    }
+}
+
+/// The cache and its invalidation generation.
+pub struct AuthCache {
+    entries: Cache<TokenDigest, AuthRow>,
+    generation: AtomicU64,
+}
+
+impl AuthCache {
+    /// A cache whose entries live at most `ttl` and that holds at most `capacity` tokens.
+    pub fn new(ttl: Duration, capacity: u64) -> Self {
+        let entries = Cache::builder()
+            .max_capacity(capacity)
+            .time_to_live(ttl)
+            .support_invalidation_closures()
+            .build();
+        Self {
+            entries,
+            generation: AtomicU64::new(0),
+        }
+    }
+
+    /// The current generation; read it before the database read whose row you will [`put`](Self::put).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// The cached row for a digest.
+    pub fn get(&self, digest: &TokenDigest) -> Option<AuthRow> {
+        self.entries.get(digest)
+    }
+
+    /// Caches `row`, read from the database when the generation was `read_at`. If anything was
+    /// invalidated since, the row may be stale, so it is dropped again: an invalidation either
+    /// bumped the generation before this check, or registered its predicate after the insert
+    /// (and so covers it).
+    pub fn put(&self, digest: &TokenDigest, row: AuthRow, read_at: u64) {
+        self.entries.insert(digest.clone(), row);
+        if self.generation() != read_at {
+            self.entries.invalidate(digest);
+        }
+    }
+
+    /// Drops one digest (an expired or changed entry).
+    pub fn forget(&self, digest: &TokenDigest) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.entries.invalidate(digest);
+    }
+
+    /// Drops every entry `target` covers, on this instance only.
+    pub fn invalidate(&self, target: &Target) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        if *target == Target::All {
+            self.entries.invalidate_all();
+            return;
+        }
+        let target = target.clone();
+        // Cannot fail: closures are enabled at construction.
+        let _ = self
+            .entries
+            .invalidate_entries_if(move |_, row| target.matches(row));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{AuthCache, Target};
+    use crate::store::sessions::AuthRow;
+    use crate::token::{TokenKind, generate};
+    use std::time::Duration;
+
+    fn row(session: &str, user: i32) -> AuthRow {
+        AuthRow {
+            session_id: session.into(),
+            kind: "session".into(),
+            user_id: user,
+            client_id: 1,
+            device_name: String::new(),
+            user_agent: String::new(),
+            ip: None,
+            created: 0,
+            last_used: 0,
+            renewed: 0,
+            expiry: None,
+            token_hint: String::new(),
+            username: "u".into(),
+            is_active: true,
+            is_admin: false,
+            client_name: "web".into(),
+            token_ttl: None,
+            max_lifetime: None,
+            client_rate: None,
+            auto_renew: false,
+            override_client_id: None,
+            override_rate: None,
+        }
+    }
+
+    #[test]
+    fn a_row_read_before_an_invalidation_is_not_cached_after_it() {
+        let cache = AuthCache::new(Duration::from_secs(60), 100);
+        let digest = generate(TokenKind::Session).digest;
+        let read_at = cache.generation();
+        // A revocation lands between the database read and the insert.
+        cache.invalidate(&Target::Session("s1".into()));
+        cache.put(&digest, row("s1", 1), read_at);
+        assert!(cache.get(&digest).is_none());
+        // Without one, the row is cached; a later invalidation by user removes it.
+        cache.put(&digest, row("s1", 1), cache.generation());
+        assert!(cache.get(&digest).is_some());
+        cache.invalidate(&Target::User(2));
+        assert!(
+            cache.get(&digest).is_some(),
+            "another user's revocation leaves it"
+        );
+        cache.invalidate(&Target::User(1));
+        assert!(cache.get(&digest).is_none());
+    }
+
+    #[test]
+    fn targets_round_trip() {
+        for t in [
+            Target::Session("a-b".into()),
+            Target::User(7),
+            Target::Client(3),
+            Target::All,
+        ] {
+            assert_eq!(Target::decode(&t.encode()), Some(t));
+        }
+        assert_eq!(Target::decode("x:1"), None);
+        assert_eq!(Target::decode("u:x"), None);
+    }
+}

@@ -1,0 +1,197 @@
+//! The cheap hot path: the verification cache, queued `last_used` writes, and several
+//! instances sharing one PostgreSQL (revocations) and one Redis (budgets).
+
+use axum::http::StatusCode;
+use sea_orm::EntityTrait;
+use serde_json::json;
+use server::clock::ManualClock;
+use server::redis_budget::RedisBudgets;
+use server::state::{AppState, Settings};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tests::TestApp;
+
+async fn stored_last_used(app: &TestApp, session_id: &str) -> i64 {
+    let row = entity::session::Entity::find_by_id(session_id.to_string())
+        .one(&app.state.db)
+        .await
+        .unwrap();
+    row.unwrap().last_used
+}
+
+#[tokio::test]
+async fn uses_are_queued_then_flushed() {
+    let app = TestApp::new().await;
+    let login = app.user_with_login("queue", "web").await;
+    let at_login = stored_last_used(&app, &login.session_id).await;
+    app.clock.advance_secs(61.0);
+    let me = app.get("/api/auth/me", &login.token).await;
+    assert_ne!(me.json["session"]["last_used"], json!(null));
+    assert_eq!(
+        app.state.touches.len(),
+        1,
+        "the use is noted, not written on the request"
+    );
+    assert_eq!(stored_last_used(&app, &login.session_id).await, at_login);
+    assert_eq!(app.state.touches.flush(&app.state.db).await.unwrap(), 1);
+    assert_eq!(
+        stored_last_used(&app, &login.session_id).await,
+        at_login + 61_000_000
+    );
+    assert!(app.state.touches.is_empty());
+    // The listing flushes first, so it never shows an older last use than /me does.
+    app.clock.advance_secs(61.0);
+    let me = app.get("/api/auth/me", &login.token).await;
+    let listed = app.get("/api/auth/sessions", &login.token).await;
+    assert_eq!(listed.json[0]["last_used"], me.json["session"]["last_used"]);
+}
+
+#[tokio::test]
+async fn a_cached_expiry_renewed_elsewhere_is_rechecked() {
+    let app = TestApp::new().await;
+    let login = app.user_with_login("renewed", "web").await;
+    assert_eq!(
+        app.get("/api/auth/me", &login.token).await.status,
+        StatusCode::OK
+    ); // now cached
+    // Another instance renews the session: only the database knows.
+    let far = app.state.now() + 10 * 86_400 * 1_000_000;
+    server::store::sessions::touch(
+        &app.state.db,
+        &login.session_id,
+        app.state.now(),
+        Some(Some(far)),
+    )
+    .await
+    .unwrap();
+    app.clock.advance_secs(86_401.0);
+    assert_eq!(
+        app.get("/api/auth/me", &login.token).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn cached_rows_follow_overrides_and_policy_at_once() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let login = app.user_with_login("policy", "cli").await;
+    assert_eq!(
+        app.get("/api/auth/me", &login.token).await.status,
+        StatusCode::OK
+    ); // cached
+    let path = format!("/api/admin/users/{}/throttles/cli", login.user_id);
+    let res = app
+        .call(
+            axum::http::Method::PUT,
+            &path,
+            Some(&admin.token),
+            Some(json!({"rate": "1/h"})),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/api/auth/me", &login.token).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get("/api/auth/me", &login.token).await.code(),
+        "throttled"
+    );
+    app.delete(&path, &admin.token).await;
+    assert_eq!(
+        app.get("/api/auth/me", &login.token).await.status,
+        StatusCode::OK
+    );
+    app.patch_client(&admin.token, "cli", json!({"throttle_rate": "1/h"}))
+        .await;
+    assert_eq!(
+        app.get("/api/auth/me", &login.token).await.code(),
+        "throttled"
+    );
+}
+
+/// Two instances (separate caches, listeners and budgets) on one PostgreSQL and one Redis.
+/// Runs when both `TESSERA_TEST_POSTGRES_URL` and `TESSERA_TEST_REDIS_URL` are set (CI sets both).
+#[tokio::test]
+async fn two_instances_share_revocations_and_budgets() {
+    let (Ok(pg), Ok(redis_url)) = (
+        std::env::var(tests::POSTGRES_ENV),
+        std::env::var("TESSERA_TEST_REDIS_URL"),
+    ) else {
+        eprintln!("skipped: set TESSERA_TEST_POSTGRES_URL and TESSERA_TEST_REDIS_URL to run");
+        return;
+    };
+    let db = tests::fresh_database().await;
+    let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
+    let clock = ManualClock::new();
+    let (stop, _) = tokio::sync::watch::channel(false);
+    let mut instances = Vec::new();
+    for _ in 0..2 {
+        let redis = RedisBudgets::connect(&redis_url, &prefix).await.unwrap();
+        let state = AppState::with_reader(
+            db.clone(),
+            db.clone(),
+            Settings::default(),
+            Arc::new(clock.clone()),
+            Some(redis),
+        );
+        let (ready, subscribed) = tokio::sync::oneshot::channel();
+        tokio::spawn(server::notify::listen(
+            pg.clone(),
+            state.clone(),
+            stop.subscribe(),
+            Some(ready),
+        ));
+        subscribed.await.expect("the listener subscribes");
+        instances.push(TestApp::from_state(state, clock.clone()));
+    }
+    let (a, b) = (&instances[0], &instances[1]);
+    server::store::clients::seed_defaults(&a.state.db, "api", a.state.now())
+        .await
+        .unwrap();
+
+    let admin = a.admin().await;
+    let user = a.user_with_login("shared", "cli").await;
+    assert_eq!(
+        b.get("/api/auth/me", &user.token).await.status,
+        StatusCode::OK,
+        "B accepts A's token"
+    );
+    assert_eq!(
+        b.get("/api/auth/me", &user.token).await.status,
+        StatusCode::OK
+    ); // cached on B
+    a.post("/api/auth/logout", Some(&user.token), json!({}))
+        .await;
+    let started = Instant::now();
+    while b.get("/api/auth/me", &user.token).await.status == StatusCode::OK {
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "B still accepts a token revoked on A"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    eprintln!(
+        "revocation reached instance B after {:?}",
+        started.elapsed()
+    );
+
+    a.patch_client(&admin.token, "cli", json!({"throttle_rate": "4/h"}))
+        .await;
+    let user = a.login("shared", "cli").await;
+    for app in [a, b, a, b] {
+        assert_eq!(
+            app.get("/api/auth/me", &user.token).await.status,
+            StatusCode::OK
+        );
+    }
+    let refused = b.get("/api/auth/me", &user.token).await;
+    assert_eq!(
+        refused.code(),
+        "throttled",
+        "the budget is shared, not 4 per instance"
+    );
+    assert_eq!(a.get("/api/auth/me", &user.token).await.code(), "throttled");
+    let _ = stop.send(true);
+}

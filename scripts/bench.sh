@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Load benchmark of Tessera on this machine (issue 6's table). Builds the release binary, starts
+# it on a fresh SQLite database, seeds a user, and runs a fixed load against /healthz (the
+# in-process ceiling), GET /api/auth/me, GET /api/auth/verify and POST /api/auth/login:
+# keep-alive, wrk -t2 -c16, DURATION seconds each. Prints req/s, p50, p99, the ratio of each to
+# /healthz from the same run, the Argon2 bound (cores / one login's time on one connection),
+# and the server's peak RSS.
+#
+#   scripts/bench.sh [--sessions N] [--duration SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SESSIONS=0; DURATION=10
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --sessions) SESSIONS="$2"; shift 2 ;;
+    --duration) DURATION="$2"; shift 2 ;;
+    *) echo "usage: $0 [--sessions N] [--duration SECONDS]" >&2; exit 2 ;;
+  esac
+done
+command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+cargo build --release -q -p server
+BIN=target/release/tessera
+WORK=$(mktemp -d); PORT=18300; B=http://127.0.0.1:$PORT
+trap 'kill "${PID:-0}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+export TESSERA_DATABASE_URL="sqlite://$WORK/bench.db?mode=rwc" TESSERA_BIND=127.0.0.1:$PORT TESSERA_LOG=warn
+export TESSERA_BOOTSTRAP_ADMIN=bench:bench-password TESSERA_LOGIN_RATE_PER_IP=1000000/s TESSERA_LOGIN_RATE_PER_USERNAME=1000000/s
+
+"$BIN" migrate >/dev/null
+if [ "$SESSIONS" -gt 0 ]; then
+  echo "seeding $SESSIONS sessions…"
+  python3 - "$WORK/bench.db" "$SESSIONS" <<'PY'
+import os, sqlite3, sys, time, uuid
+db, n = sys.argv[1], int(sys.argv[2])
+c = sqlite3.connect(db)
+now = int(time.time() * 1e6)
+c.execute("INSERT OR IGNORE INTO users (username, password_hash, is_active, is_admin, created) VALUES ('filler', 'x', 1, 0, ?)", (now,))
+uid = c.execute("SELECT id FROM users WHERE username = 'filler'").fetchone()[0]
+if not c.execute("SELECT 1 FROM clients").fetchone():
+    c.execute("INSERT INTO clients (name, description, token_ttl, auto_renew, created) VALUES ('web', '', 86400, 0, ?)", (now,))
+cid = c.execute("SELECT id FROM clients ORDER BY id LIMIT 1").fetchone()[0]
+rows = ((str(uuid.uuid4()), uid, cid, now, now, now, now + 86400 * 10**6, os.urandom(32).hex()) for _ in range(n))
+c.executemany("INSERT INTO sessions (id, kind, user_id, client_id, device_name, user_agent, created, last_used, renewed, expiry, token_digest, token_hint) "
+              "VALUES (?, 'session', ?, ?, 'seed', '', ?, ?, ?, ?, ?, 'tss_seed')", rows)
+c.commit()
+PY
+fi
+"$BIN" serve & PID=$!
+for _ in $(seq 1 100); do curl -sf $B/healthz >/dev/null && break; sleep 0.1; done
+TOKEN=$(curl -sf $B/api/auth/login -H 'content-type: application/json' \
+  -d '{"username":"bench","password":"bench-password","client":"cli"}' | python3 -c 'import sys,json;print(json.load(sys.stdin)["token"])')
+cat > "$WORK/login.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = '{"username":"bench","password":"bench-password","client":"web"}'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+
+run() { # name, extra wrk args…
+  local name=$1; shift
+  wrk --latency "$@" > "$WORK/$name.out"
+}
+run healthz -t2 -c16 -d"${DURATION}s" $B/healthz
+run me -t2 -c16 -d"${DURATION}s" -H "Authorization: Bearer $TOKEN" $B/api/auth/me
+run verify -t2 -c16 -d"${DURATION}s" -H "Authorization: Bearer $TOKEN" $B/api/auth/verify
+run argon2 -t1 -c1 -d5s -s "$WORK/login.lua" $B/api/auth/login
+run login -t2 -c16 -d"${DURATION}s" -s "$WORK/login.lua" $B/api/auth/login
+RSS=$(awk '/VmHWM/ {print $2}' /proc/$PID/status)
+
+python3 - "$WORK" "$(nproc)" "$RSS" "$SESSIONS" <<'PY'
+import re, sys
+work, cores, rss_kb, sessions = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+def ms(v):
+    n, unit = re.match(r"([\d.]+)(us|ms|s)", v).groups()
+    return float(n) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+def parse(name):
+    t = open(f"{work}/{name}.out").read()
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
+    p50 = ms(re.search(r"50%\s+(\S+)", t).group(1)); p99 = ms(re.search(r"99%\s+(\S+)", t).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
+    return rps, p50, p99, int(errors.group(1)) if errors else 0
+base = parse("healthz")[0]
+one_login_ms = ms(re.search(r"Latency\s+(\S+)", open(f"{work}/argon2.out").read()).group(1))
+bound = cores / (one_login_ms / 1000)
+print(f"\nTessera benchmark: {cores} cores, {sessions} seeded sessions, wrk -t2 -c16 keep-alive\n")
+print(f"| endpoint | req/s | p50 ms | p99 ms | vs /healthz | non-2xx |")
+print(f"|---|---|---|---|---|---|")
+for name, label in [("healthz", "GET /healthz"), ("me", "GET /api/auth/me"), ("verify", "GET /api/auth/verify"), ("login", "POST /api/auth/login")]:
+    rps, p50, p99, errors = parse(name)
+    print(f"| {label} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {100 * rps / base:.1f} % | {errors} |")
+login = parse("login")[0]
+print(f"\nArgon2 bound: {cores} cores / {one_login_ms:.1f} ms per login = {bound:.0f} logins/s; login reaches {100 * login / bound:.0f} % of it")
+print(f"Peak RSS of the server: {rss_kb / 1024:.1f} MB")
+PY

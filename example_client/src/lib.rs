@@ -1,10 +1,36 @@
 //! A typed HTTP client for Tessera, for mobile and CLI app authors to copy.
 //!
-//! It speaks only HTTP (it never links the server) and maps every error body
-//! (`{"code", "detail"}`) to [`Error::Api`], so apps can branch on the SPEC's codes:
-//! `invalid_token` / `token_expired` mean "log in again", `throttled` carries `Retry-After`.
+//! [`Client`] has one method per endpoint an app uses (SPEC §4.1, §4.2, §4.4). It speaks only
+//! HTTP (it never links the server) and maps every error body (`{"code", "detail"}`) to
+//! [`Error::Api`], so apps can branch on the SPEC's codes: any 401 ([`Error::needs_login`])
+//! means "log in again", a 429 carries `Retry-After` ([`Error::retry_after`]).
+//!
+//! [`credentials`] is the other half of an app: where a CLI keeps its token (a 0600 file) and
+//! when it renews it. The `tessera-client` binary in this crate puts both together.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), example_client::Error> {
+//! let mut client = example_client::Client::new("http://127.0.0.1:8080");
+//! let login = client.login("alice", "correct horse battery", "cli", Some("laptop")).await?;
+//! // Store `login.token` securely; later runs use `Client::new(url).with_token(token)`.
+//! for session in client.sessions().await? {
+//!     println!("{} {}", session.id, session.device_name);
+//! }
+//! client.logout().await?;
+//! # Ok(())
+//! # }
+//! ```
 
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
+pub mod credentials;
+mod types;
+
+pub use types::{ApiKey, LoginResponse, Me, NewApiKey, Session, User};
+
+use chrono::{DateTime, Utc};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde::{Serialize, de::DeserializeOwned};
+use std::time::Duration;
+use types::{ErrorBody, ExpiryBody, RevokedBody};
 
 /// What can go wrong talking to Tessera.
 #[derive(Debug, thiserror::Error)]
@@ -21,81 +47,84 @@ pub enum Error {
         /// Seconds to wait, on 429.
         retry_after: Option<u64>,
     },
-    /// The server could not be reached or answered something that is not Tessera.
+    /// The server answered something that is not a Tessera answer (e.g. a proxy's HTML page).
+    #[error("unexpected answer from the server ({status}): {detail}")]
+    Unexpected {
+        /// HTTP status.
+        status: u16,
+        /// What was wrong with it.
+        detail: String,
+    },
+    /// An argument was refused before anything was sent.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// The server could not be reached, or the connection broke.
     #[error("transport: {0}")]
     Transport(#[from] reqwest::Error),
 }
 
 impl Error {
-    /// Whether the person must log in again (the token is unknown, revoked or expired).
+    /// Whether the person must log in again: the token is missing, unknown, revoked or expired,
+    /// or the user was deactivated. Every 401 means this (SPEC §3.1).
     pub fn needs_login(&self) -> bool {
         matches!(self, Error::Api { status: 401, .. })
     }
-}
 
-/// A user as the token lifecycle endpoints return it.
-#[derive(Debug, Clone, Deserialize)]
-pub struct User {
-    pub id: i64,
-    pub username: String,
-    pub is_admin: bool,
-}
+    /// Seconds to wait before retrying, when the server throttled the request (429).
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Error::Api {
+                status: 429,
+                retry_after,
+                ..
+            } => Some(retry_after.unwrap_or(1)),
+            _ => None,
+        }
+    }
 
-/// One device's session.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Session {
-    pub id: String,
-    pub kind: String,
-    pub client: String,
-    pub device_name: String,
-    pub ip: Option<String>,
-    pub last_used: String,
-    pub expiry: Option<String>,
-    pub is_current: bool,
-    pub token_hint: String,
-}
-
-/// The answer to a login: keep `token` in secure storage; it is shown only once.
-#[derive(Debug, Clone, Deserialize)]
-pub struct LoginResponse {
-    pub token: String,
-    pub expiry: Option<String>,
-    pub session: Session,
-    pub user: User,
-}
-
-/// `GET /api/auth/me`.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Me {
-    pub user: User,
-    pub session: Session,
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    code: String,
-    detail: String,
-}
-
-#[derive(Deserialize)]
-struct Expiry {
-    expiry: Option<String>,
+    /// The SPEC's error code, when the server sent one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Error::Api { code, .. } => Some(code),
+            _ => None,
+        }
+    }
 }
 
 /// A client for one Tessera server, holding the current token (if logged in).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Client {
     base: String,
     http: reqwest::Client,
     token: Option<String>,
 }
 
+// By hand, so that logging a client never leaks its token.
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.base)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
 impl Client {
     /// A client for the server at `base` (e.g. `http://127.0.0.1:8080`).
     pub fn new(base: &str) -> Self {
+        // Bounded waits, so that a dead server ends a command instead of hanging it.
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .user_agent(concat!(
+                "tessera-example-client/",
+                env!("CARGO_PKG_VERSION")
+            ))
+            .build()
+            .unwrap_or_default();
         Self {
             base: base.trim_end_matches('/').to_string(),
-            http: reqwest::Client::new(),
+            http,
             token: None,
         }
     }
@@ -111,44 +140,77 @@ impl Client {
         self.token.as_deref()
     }
 
-    async fn send<T: DeserializeOwned>(
-        &self,
-        req: reqwest::RequestBuilder,
-    ) -> Result<Option<T>, Error> {
-        let req = match &self.token {
+    /// The server's base URL, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        let req = self.http.request(method, format!("{}{path}", self.base));
+        match &self.token {
             Some(t) => req.bearer_auth(t),
             None => req,
-        };
+        }
+    }
+
+    /// Sends `req`; a non-2xx answer becomes [`Error::Api`] (or [`Error::Unexpected`]).
+    async fn send(req: RequestBuilder) -> Result<Response, Error> {
         let res = req.send().await?;
-        let status = res.status().as_u16();
-        if res.status().is_success() {
-            return if status == 204 {
-                Ok(None)
-            } else {
-                Ok(Some(res.json().await?))
-            };
+        let status = res.status();
+        if status.is_success() {
+            return Ok(res);
         }
         let retry_after = res
             .headers()
-            .get("retry-after")
+            .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok());
-        let body: ErrorBody = res.json().await?;
-        Err(Error::Api {
+            .and_then(|v| v.trim().parse().ok());
+        let bytes = res.bytes().await?;
+        match serde_json::from_slice::<ErrorBody>(&bytes) {
+            Ok(body) => Err(Error::Api {
+                status: status.as_u16(),
+                code: body.code,
+                detail: body.detail,
+                retry_after,
+            }),
+            Err(_) => Err(Error::Unexpected {
+                status: status.as_u16(),
+                detail: "the body is not a Tessera error".into(),
+            }),
+        }
+    }
+
+    /// Sends `req` and parses a JSON success body.
+    async fn json<T: DeserializeOwned>(req: RequestBuilder) -> Result<T, Error> {
+        let res = Self::send(req).await?;
+        let status = res.status().as_u16();
+        let bytes = res.bytes().await?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::Unexpected {
             status,
-            code: body.code,
-            detail: body.detail,
-            retry_after,
+            detail: format!("the body does not parse: {e}"),
         })
     }
 
-    /// Logs in on `client` (e.g. `cli`, `mobile`) and keeps the token.
+    /// Sends `req` and expects 204 No Content.
+    async fn no_content(req: RequestBuilder) -> Result<(), Error> {
+        let res = Self::send(req).await?;
+        match res.status() {
+            StatusCode::NO_CONTENT => Ok(()),
+            other => Err(Error::Unexpected {
+                status: other.as_u16(),
+                detail: "expected 204 No Content".into(),
+            }),
+        }
+    }
+
+    /// `POST /api/auth/login`: logs in on `client` (e.g. `cli`, `mobile`) and keeps the token.
+    /// Each login is a new session, i.e. a new device in [`Client::sessions`].
     pub async fn login(
         &mut self,
         username: &str,
         password: &str,
         client: &str,
-        device: Option<&str>,
+        device_name: Option<&str>,
     ) -> Result<LoginResponse, Error> {
         #[derive(Serialize)]
         struct Body<'a> {
@@ -158,6 +220,7 @@ impl Client {
             #[serde(skip_serializing_if = "Option::is_none")]
             device_name: Option<&'a str>,
         }
+        // Without the old token: a login never authenticates with one.
         let req = self
             .http
             .post(format!("{}/api/auth/login", self.base))
@@ -165,56 +228,85 @@ impl Client {
                 username,
                 password,
                 client,
-                device_name: device,
+                device_name,
             });
-        let res: LoginResponse = self
-            .send(req)
-            .await?
-            .expect("login answers 200 with a body");
+        let res: LoginResponse = Self::json(req).await?;
         self.token = Some(res.token.clone());
         Ok(res)
     }
 
-    /// Who the token belongs to.
-    pub async fn me(&self) -> Result<Me, Error> {
-        Ok(self
-            .send(self.http.get(format!("{}/api/auth/me", self.base)))
-            .await?
-            .expect("200 with a body"))
-    }
-
-    /// Renews the token; returns the new expiry (`None` = never).
-    pub async fn refresh(&self) -> Result<Option<String>, Error> {
-        let res: Expiry = self
-            .send(self.http.post(format!("{}/api/auth/refresh", self.base)))
-            .await?
-            .expect("200 with a body");
+    /// `POST /api/auth/refresh`: renews the token (the string stays the same); returns the new
+    /// expiry (`None` = never). The expiry never moves past the client's `max_lifetime`.
+    pub async fn refresh(&self) -> Result<Option<DateTime<Utc>>, Error> {
+        let res: ExpiryBody = Self::json(self.request(Method::POST, "/api/auth/refresh")).await?;
         Ok(res.expiry)
     }
 
-    /// The user's live sessions, most recently used first.
-    pub async fn sessions(&self) -> Result<Vec<Session>, Error> {
-        Ok(self
-            .send(self.http.get(format!("{}/api/auth/sessions", self.base)))
-            .await?
-            .unwrap_or_default())
-    }
-
-    /// Ends another device's session.
-    pub async fn revoke(&self, session_id: &str) -> Result<(), Error> {
-        self.send::<serde_json::Value>(
-            self.http
-                .delete(format!("{}/api/auth/sessions/{session_id}", self.base)),
-        )
-        .await?;
-        Ok(())
-    }
-
-    /// Ends this device's session and forgets the token.
+    /// `POST /api/auth/logout`: ends this device's session and forgets the token.
     pub async fn logout(&mut self) -> Result<(), Error> {
-        self.send::<serde_json::Value>(self.http.post(format!("{}/api/auth/logout", self.base)))
-            .await?;
+        Self::no_content(self.request(Method::POST, "/api/auth/logout")).await?;
         self.token = None;
         Ok(())
+    }
+
+    /// `POST /api/auth/logoutall`: ends every session of the user and the API key, then forgets
+    /// the token.
+    pub async fn logout_all(&mut self) -> Result<(), Error> {
+        Self::no_content(self.request(Method::POST, "/api/auth/logoutall")).await?;
+        self.token = None;
+        Ok(())
+    }
+
+    /// `GET /api/auth/me`: who the token belongs to, and its session.
+    pub async fn me(&self) -> Result<Me, Error> {
+        Self::json(self.request(Method::GET, "/api/auth/me")).await
+    }
+
+    /// `GET /api/auth/sessions`: the user's live sessions, most recently used first.
+    pub async fn sessions(&self) -> Result<Vec<Session>, Error> {
+        Self::json(self.request(Method::GET, "/api/auth/sessions")).await
+    }
+
+    /// `DELETE /api/auth/sessions/{id}`: ends another device's session. The current one gets
+    /// 400 `cannot_revoke_current` (use [`Client::logout`]); an unknown id 404 `not_found`.
+    pub async fn revoke(&self, session_id: &str) -> Result<(), Error> {
+        // The id becomes a path segment: anything but a UUID's characters (say "", "..", "?")
+        // could turn this into another request, e.g. `DELETE /api/auth/sessions` (all others).
+        if session_id.is_empty()
+            || !session_id
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == '-')
+        {
+            return Err(Error::InvalidInput(format!(
+                "{session_id:?} is not a session id"
+            )));
+        }
+        let path = format!("/api/auth/sessions/{session_id}");
+        Self::no_content(self.request(Method::DELETE, &path)).await
+    }
+
+    /// `DELETE /api/auth/sessions`: ends every other session of the user (the API key stays);
+    /// returns how many ended.
+    pub async fn revoke_others(&self) -> Result<u64, Error> {
+        let res: RevokedBody =
+            Self::json(self.request(Method::DELETE, "/api/auth/sessions")).await?;
+        Ok(res.revoked)
+    }
+
+    /// `GET /api/auth/apiaccess`: the user's API key (without its secret); none is 404
+    /// `not_found`.
+    pub async fn api_key(&self) -> Result<ApiKey, Error> {
+        Self::json(self.request(Method::GET, "/api/auth/apiaccess")).await
+    }
+
+    /// `POST /api/auth/apiaccess`: creates the user's API key and returns its secret, the only
+    /// time it is shown. One already exists: 409 `conflict`.
+    pub async fn create_api_key(&self) -> Result<NewApiKey, Error> {
+        Self::json(self.request(Method::POST, "/api/auth/apiaccess")).await
+    }
+
+    /// `DELETE /api/auth/apiaccess`: deletes the user's API key; none is 404 `not_found`.
+    pub async fn delete_api_key(&self) -> Result<(), Error> {
+        Self::no_content(self.request(Method::DELETE, "/api/auth/apiaccess")).await
     }
 }

@@ -3,8 +3,14 @@
 mod admin;
 mod apiaccess;
 mod auth;
+mod browser;
+mod cli_device;
+mod client_cli;
+mod client_lib;
 mod conventions;
 mod forward;
+mod hotpath;
+mod live;
 mod ops;
 mod sessions;
 mod tcp;

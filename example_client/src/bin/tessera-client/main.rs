@@ -1,86 +1,110 @@
-//! `tessera-client`: a small CLI over the [`example_client`] library.
+//! `tessera-client`: a command-line app over the [`example_client`] library, and the reference
+//! for how an app follows Tessera's token lifecycle.
 //!
 //! ```text
-//! tessera-client URL login USERNAME CLIENT   # password from the first line of stdin; prints the token
-//! tessera-client URL whoami                  # token from TESSERA_TOKEN
-//! tessera-client URL sessions
+//! tessera-client --server http://127.0.0.1:8080 login --username alice --client cli
+//! tessera-client whoami | sessions | revoke ID | revoke-others | refresh
+//! tessera-client apikey show | apikey create | apikey delete
+//! tessera-client logout | logout-all
 //! ```
+//!
+//! The token is kept in a 0600 file (see [`example_client::credentials`]), renewed before a
+//! command when it is close to expiry, and deleted on logout or when the server answers 401.
+//! Exit status: 0 on success, 1 on any error (the reason goes to stderr).
 
-use example_client::Client;
-use std::io::BufRead;
+mod commands;
+mod terminal;
+
+use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
-async fn run(args: &[String]) -> Result<(), String> {
-    let (url, cmd) = match args {
-        [url, cmd, ..] => (url, cmd.as_str()),
-        _ => {
-            return Err(
-                "usage: tessera-client URL (login USERNAME CLIENT | whoami | sessions)".into(),
-            );
-        }
-    };
-    let client = Client::new(url);
-    let authed = || {
-        std::env::var("TESSERA_TOKEN")
-            .map(|t| client.clone().with_token(t))
-            .map_err(|_| "set TESSERA_TOKEN (from login)".to_string())
-    };
-    let explain = |e: example_client::Error| {
-        if e.needs_login() {
-            format!("{e}\nYour session has ended: log in again.")
-        } else {
-            e.to_string()
-        }
-    };
-    match (cmd, &args[2..]) {
-        ("login", [username, client_name]) => {
-            let mut password = String::new();
-            std::io::stdin()
-                .lock()
-                .read_line(&mut password)
-                .map_err(|e| e.to_string())?;
-            let mut c = client.clone();
-            let res = c
-                .login(username, password.trim_end(), client_name, None)
-                .await
-                .map_err(explain)?;
-            println!("{}", res.token);
-        }
-        ("whoami", []) => {
-            let me = authed()?.me().await.map_err(explain)?;
-            println!(
-                "{} (id {}) on {} — {}",
-                me.user.username, me.user.id, me.session.client, me.session.device_name
-            );
-        }
-        ("sessions", []) => {
-            for s in authed()?.sessions().await.map_err(explain)? {
-                let mark = if s.is_current { "*" } else { " " };
-                println!(
-                    "{mark} {} {:<8} {:<30} {}",
-                    s.id,
-                    s.client,
-                    s.device_name,
-                    s.ip.unwrap_or_default()
-                );
-            }
-        }
-        _ => {
-            return Err(
-                "usage: tessera-client URL (login USERNAME CLIENT | whoami | sessions)".into(),
-            );
-        }
-    }
-    Ok(())
+/// The server used when neither `--server` nor `TESSERA_SERVER` names one.
+const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
+
+/// Log in to a Tessera server and manage this device's token and your sessions.
+#[derive(Debug, Parser)]
+#[command(name = "tessera-client", version)]
+struct Cli {
+    /// The Tessera server [default: http://127.0.0.1:8080]. After login the stored server is
+    /// used; naming a different one is refused, so a token is never sent to another server.
+    #[arg(long, global = true, env = "TESSERA_SERVER", value_name = "URL")]
+    server: Option<String>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// One thing to do.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Log in and store the token (the password is prompted for, or read from stdin).
+    Login {
+        /// The user to log in as.
+        #[arg(long)]
+        username: String,
+        /// The client (app kind) to log in on, which sets the token's lifetime and limits.
+        #[arg(long, default_value = "cli")]
+        client: String,
+        /// How this device appears in session lists [default: "tessera-client on <host>"].
+        #[arg(long)]
+        device_name: Option<String>,
+        /// Read the password from the first line of stdin (implied when stdin is no terminal).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Show who is logged in, on which session.
+    Whoami,
+    /// List your live sessions (devices); `*` marks this one.
+    Sessions,
+    /// End another device's session.
+    Revoke {
+        /// The session id, as `sessions` lists it.
+        id: String,
+    },
+    /// End every session of yours except this one (the API key stays).
+    RevokeOthers,
+    /// Renew the token now and show the new expiry.
+    Refresh,
+    /// End this session and delete the stored token.
+    Logout,
+    /// End every session of yours and your API key, and delete the stored token.
+    LogoutAll,
+    /// Your API access key, for scripts and services.
+    Apikey {
+        #[command(subcommand)]
+        action: ApikeyAction,
+    },
+}
+
+/// What to do with the API key.
+#[derive(Debug, Clone, Copy, Subcommand)]
+enum ApikeyAction {
+    /// Show the key's details (not its secret).
+    Show,
+    /// Create the key and print it, the only time it is shown.
+    Create,
+    /// Delete the key.
+    Delete,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&args).await {
+    // Not `Cli::parse()`, whose usage errors exit 2: every error here exits 1.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS // --help, --version
+            };
+        }
+    };
+    match commands::run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
-        Err(msg) => {
-            eprintln!("{msg}");
+        Err(message) => {
+            eprintln!("{message}");
             ExitCode::FAILURE
         }
     }

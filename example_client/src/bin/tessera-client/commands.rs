@@ -1,0 +1,304 @@
+//! What each subcommand does, and how failures are put to the person.
+
+use crate::terminal::{
+    default_device_name, expires, normalize, print_sessions, read_password, time,
+};
+use crate::{ApikeyAction, Cli, Command, DEFAULT_SERVER};
+use chrono::{DateTime, Utc};
+use example_client::credentials::{Credentials, Store, StoreError};
+use example_client::{Client, Error};
+
+/// Runs the command line; `Err` is the message for stderr.
+pub async fn run(cli: Cli) -> Result<(), String> {
+    let store = Store::from_env().map_err(|e| e.to_string())?;
+    let named = cli.server.as_deref().map(normalize);
+    match cli.command {
+        Command::Login {
+            username,
+            client,
+            device_name,
+            password_stdin,
+        } => {
+            let server = named.unwrap_or_else(|| DEFAULT_SERVER.to_string());
+            let device_name = device_name.unwrap_or_else(default_device_name);
+            let password = read_password(&username, password_stdin)?;
+            login(&store, &server, &username, &client, &device_name, &password)
+                .await
+                .map_err(|f| describe(&f, &server))
+        }
+        command => {
+            let mut device = Device::open(store, named)?;
+            let result = device.run(command).await;
+            result.map_err(|f| device.explain(f))
+        }
+    }
+}
+
+/// Why a command failed.
+enum Failure {
+    Api(Error),
+    Store(StoreError),
+    /// A message that is already in plain words.
+    Plain(String),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Api(e)
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Failure::Store(e)
+    }
+}
+
+/// The message for a failure that does not depend on being logged in.
+fn describe(failure: &Failure, server: &str) -> String {
+    match failure {
+        Failure::Api(e) => match e {
+            Error::Api {
+                status: 429,
+                retry_after,
+                ..
+            } => format!(
+                "The server is limiting requests: wait {} seconds and try again.",
+                retry_after.unwrap_or(1)
+            ),
+            Error::Api { code, detail, .. } => format!("{detail} ({code})"),
+            Error::InvalidInput(message) => message.clone(),
+            Error::Unexpected { .. } | Error::Transport(_) => {
+                format!("Could not talk to the Tessera server at {server}: {e}")
+            }
+        },
+        Failure::Store(e) => format!("Credentials file: {e}"),
+        Failure::Plain(message) => message.clone(),
+    }
+}
+
+/// Logs in and stores the token, replacing (and logging out) an earlier login.
+async fn login(
+    store: &Store,
+    server: &str,
+    username: &str,
+    client_name: &str,
+    device_name: &str,
+    password: &str,
+) -> Result<(), Failure> {
+    let mut client = Client::new(server);
+    let res = client
+        .login(username, password, client_name, Some(device_name))
+        .await?;
+    // A new login is a new session: end the one it replaces so that it does not linger. Best
+    // effort, as the old session may be gone already or belong to an unreachable server.
+    if let Ok(Some(old)) = store.load() {
+        let _ = Client::new(&old.server)
+            .with_token(old.token)
+            .logout()
+            .await;
+    }
+    let creds = Credentials {
+        server: server.to_string(),
+        token: res.token,
+        username: res.user.username.clone(),
+        client: res.session.client.clone(),
+        session_id: res.session.id.clone(),
+        expiry: res.expiry,
+        renewed_at: Utc::now(),
+    };
+    store.save(&creds)?;
+    println!(
+        "Logged in to {server} as {} on client {} (device \"{}\", session {}).",
+        res.user.username, res.session.client, res.session.device_name, res.session.id
+    );
+    println!(
+        "The token is stored in {} and {}.",
+        store.path().display(),
+        expires(res.expiry)
+    );
+    Ok(())
+}
+
+/// A logged-in device: its stored credentials and a client that uses them.
+struct Device {
+    store: Store,
+    creds: Credentials,
+    client: Client,
+}
+
+impl Device {
+    /// Loads the stored login; refuses a `--server` other than the one the token is for.
+    fn open(store: Store, named: Option<String>) -> Result<Self, String> {
+        let server = named.clone().unwrap_or_else(|| DEFAULT_SERVER.to_string());
+        let creds = match store.load() {
+            Ok(Some(c)) => c,
+            Ok(None) => {
+                return Err(format!(
+                    "Not logged in. Log in with: tessera-client --server {server} login --username NAME"
+                ));
+            }
+            Err(e) => return Err(format!("Credentials file: {e}")),
+        };
+        if let Some(named) = named.filter(|n| *n != creds.server) {
+            return Err(format!(
+                "You are logged in to {}, not {named}. Log in there with: \
+                 tessera-client --server {named} login --username {}",
+                creds.server, creds.username
+            ));
+        }
+        let client = Client::new(&creds.server).with_token(creds.token.clone());
+        Ok(Self {
+            store,
+            creds,
+            client,
+        })
+    }
+
+    /// The message for `failure`; a 401 also deletes the stored token, which no longer works.
+    fn explain(&self, failure: Failure) -> String {
+        match &failure {
+            Failure::Api(e) if e.needs_login() => {
+                let removed = match self.store.remove() {
+                    Ok(_) => String::new(),
+                    Err(e) => format!("\n(The stored token could not be deleted: {e})"),
+                };
+                format!(
+                    "Your session has ended or was revoked. Log in again with: \
+                     tessera-client --server {} login --username {} --client {}{removed}",
+                    self.creds.server, self.creds.username, self.creds.client
+                )
+            }
+            _ => describe(&failure, &self.creds.server),
+        }
+    }
+
+    /// Renews the token and stores the new expiry.
+    async fn renew(&mut self) -> Result<Option<DateTime<Utc>>, Failure> {
+        let expiry = self.client.refresh().await?;
+        self.creds.renewed(expiry, Utc::now());
+        self.store.save(&self.creds)?;
+        Ok(expiry)
+    }
+
+    async fn run(&mut self, command: Command) -> Result<(), Failure> {
+        // `refresh` renews by itself; renewing a token about to be ended is pointless.
+        let skip_renewal = matches!(
+            command,
+            Command::Refresh | Command::Logout | Command::LogoutAll
+        );
+        if !skip_renewal && self.creds.needs_renewal(Utc::now()) {
+            self.renew().await?;
+        }
+        match command {
+            // `run` handles login before any credentials are loaded.
+            Command::Login { .. } => return Err(Failure::Plain("Already handled.".into())),
+            Command::Whoami => {
+                let me = self.client.me().await?;
+                let role = if me.user.is_admin { ", admin" } else { "" };
+                println!("{} (user {}{role})", me.user.username, me.user.id);
+                println!(
+                    "session {} on client {}, device \"{}\"; the token {}",
+                    me.session.id,
+                    me.session.client,
+                    me.session.device_name,
+                    expires(self.creds.expiry)
+                );
+            }
+            Command::Sessions => print_sessions(&self.client.sessions().await?),
+            Command::Revoke { id } => match self.client.revoke(&id).await {
+                Err(e) if e.code() == Some("cannot_revoke_current") => {
+                    return Err(Failure::Plain(
+                        "That is this device's session: use `tessera-client logout`.".into(),
+                    ));
+                }
+                other => {
+                    other?;
+                    println!("Revoked session {id}.");
+                }
+            },
+            Command::RevokeOthers => {
+                let n = self.client.revoke_others().await?;
+                println!("Revoked {n} other session(s); this one and the API key remain.");
+            }
+            Command::Refresh => {
+                let expiry = self.renew().await?;
+                println!("Renewed: the token {}.", expires(expiry));
+            }
+            Command::Logout => self.logout(false).await?,
+            Command::LogoutAll => self.logout(true).await?,
+            Command::Apikey { action } => self.apikey(action).await?,
+        }
+        Ok(())
+    }
+
+    /// Ends the session (or all of them) and deletes the stored token.
+    async fn logout(&mut self, everywhere: bool) -> Result<(), Failure> {
+        let result = if everywhere {
+            self.client.logout_all().await
+        } else {
+            self.client.logout().await
+        };
+        // A 401 means the session is already gone: the person is logged out either way. Any
+        // other failure keeps the token, so that the logout can be retried.
+        let note = match result {
+            Ok(()) => "",
+            Err(e) if e.needs_login() => " (the session had already ended)",
+            Err(e) => return Err(e.into()),
+        };
+        self.store.remove()?;
+        if everywhere {
+            println!("Logged out of every session and deleted the API key{note}.");
+        } else {
+            println!("Logged out{note}.");
+        }
+        Ok(())
+    }
+
+    async fn apikey(&self, action: ApikeyAction) -> Result<(), Failure> {
+        let plain = |s: &str| Err(Failure::Plain(s.to_string()));
+        match action {
+            ApikeyAction::Show => match self.client.api_key().await {
+                Err(e) if e.code() == Some("not_found") => {
+                    return plain(
+                        "You have no API key. Create one with: tessera-client apikey create",
+                    );
+                }
+                other => {
+                    let key = other?;
+                    println!("API key {}… on client {}", key.token_hint, key.client);
+                    println!(
+                        "created {}, last used {}",
+                        time(key.created),
+                        time(key.last_used)
+                    );
+                    println!("it {}", expires(key.expiry));
+                }
+            },
+            ApikeyAction::Create => match self.client.create_api_key().await {
+                Err(e) if e.code() == Some("conflict") => {
+                    return plain(
+                        "You already have an API key. Delete it first with: tessera-client apikey delete",
+                    );
+                }
+                other => {
+                    let new = other?;
+                    // The key alone on stdout, so that scripts can capture it.
+                    println!("{}", new.token);
+                    eprintln!(
+                        "This is the only time the API key is shown: store it now. It {}.",
+                        expires(new.key.expiry)
+                    );
+                }
+            },
+            ApikeyAction::Delete => match self.client.delete_api_key().await {
+                Err(e) if e.code() == Some("not_found") => return plain("You have no API key."),
+                other => {
+                    other?;
+                    println!("Deleted the API key.");
+                }
+            },
+        }
+        Ok(())
+    }
+}

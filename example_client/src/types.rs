@@ -1,0 +1,127 @@
+//! The response bodies of SPEC §4.1, §4.2 and §4.4, as typed values.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+/// A user as the token lifecycle endpoints return it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct User {
+    /// The user's id.
+    pub id: i64,
+    /// The login name.
+    pub username: String,
+    /// Whether the user may use the admin API.
+    pub is_admin: bool,
+}
+
+/// One device's session (SPEC §4.2). Never carries the token.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Session {
+    /// A UUID; what [`Client::revoke`](crate::Client::revoke) takes.
+    pub id: String,
+    /// `session` (an API key is never listed among sessions).
+    pub kind: String,
+    /// The client the session logged in on (`cli`, `mobile`, …).
+    pub client: String,
+    /// The name given at login, or one derived from the User-Agent.
+    pub device_name: String,
+    /// The User-Agent sent at login.
+    pub user_agent: String,
+    /// The address the login came from.
+    pub ip: Option<String>,
+    /// When the device logged in.
+    pub created: DateTime<Utc>,
+    /// Last authenticated use; may lag the real last use by up to 60 s.
+    pub last_used: DateTime<Utc>,
+    /// When the token stops working unless renewed; `None` = never.
+    pub expiry: Option<DateTime<Utc>>,
+    /// Whether this is the session of the token that asked.
+    pub is_current: bool,
+    /// The first 8 characters of the token, for display.
+    pub token_hint: String,
+}
+
+/// The answer to a login. Keep `token` in secure storage: it is shown only once.
+#[derive(Clone, Deserialize)]
+pub struct LoginResponse {
+    /// The bearer token (`tss_…`).
+    pub token: String,
+    /// When it stops working unless renewed; `None` = never.
+    pub expiry: Option<DateTime<Utc>>,
+    /// The new session.
+    pub session: Session,
+    /// Who logged in.
+    pub user: User,
+}
+
+// By hand, so that logging a response never leaks the token.
+impl std::fmt::Debug for LoginResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginResponse")
+            .field("token", &"<redacted>")
+            .field("expiry", &self.expiry)
+            .field("session", &self.session)
+            .field("user", &self.user)
+            .finish()
+    }
+}
+
+/// `GET /api/auth/me`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Me {
+    /// Who the token belongs to.
+    pub user: User,
+    /// The token's own session.
+    pub session: Session,
+}
+
+/// The user's API access key, without its secret (`GET /api/auth/apiaccess`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApiKey {
+    /// The API-access client the key lives on (default `api`).
+    pub client: String,
+    /// When the key was created.
+    pub created: DateTime<Utc>,
+    /// Last authenticated use.
+    pub last_used: DateTime<Utc>,
+    /// When it stops working; `None` = never.
+    pub expiry: Option<DateTime<Utc>>,
+    /// The first 8 characters of the key.
+    pub token_hint: String,
+}
+
+/// A newly created API key: the only time its secret is shown (`POST /api/auth/apiaccess`).
+#[derive(Clone, Deserialize)]
+pub struct NewApiKey {
+    /// The key itself (`tsk_…`).
+    pub token: String,
+    /// Everything `GET /api/auth/apiaccess` shows about it.
+    #[serde(flatten)]
+    pub key: ApiKey,
+}
+
+// By hand, so that logging a response never leaks the key.
+impl std::fmt::Debug for NewApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewApiKey")
+            .field("token", &"<redacted>")
+            .field("key", &self.key)
+            .finish()
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ErrorBody {
+    pub(crate) code: String,
+    pub(crate) detail: String,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ExpiryBody {
+    pub(crate) expiry: Option<DateTime<Utc>>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct RevokedBody {
+    pub(crate) revoked: u64,
+}

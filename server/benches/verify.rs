@@ -1,0 +1,73 @@
+//! Micro-benchmarks of the authentication hot path: `cargo bench -p server`.
+//!
+//! - `token/parse_and_hash`: shape and checksum check plus SHA-256 of a presented token;
+//! - `verify/cached`: `auth::lookup` answered by the verification cache;
+//! - `verify/database`: the same with the cache emptied first (one indexed SQLite read).
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use server::cache::Target;
+use server::state::{AppState, Settings};
+use server::token::{self, TokenKind};
+use std::hint::black_box;
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    let minted = token::generate(TokenKind::Session);
+    let presented = token::reveal(&minted);
+    c.bench_function("token/parse_and_hash", |b| {
+        b.iter(|| token::parse(black_box(&presented)))
+    });
+
+    let state = rt.block_on(async {
+        let db = server::db::connect("sqlite::memory:")
+            .await
+            .expect("in-memory SQLite");
+        server::db::migrate(&db).await.expect("migrate");
+        let state = AppState::with_system_clock(db, Settings::default());
+        server::store::clients::seed_defaults(&state.db, "api", state.now())
+            .await
+            .expect("seed");
+        let user = server::store::users::create(&state.db, "bench", "x".into(), false, state.now())
+            .await
+            .expect("user");
+        let client = server::store::clients::find_by_name(&state.db, "web")
+            .await
+            .expect("query")
+            .expect("web");
+        let new = server::store::sessions::NewSession {
+            kind: TokenKind::Session,
+            user_id: user.id,
+            client_id: client.id,
+            device_name: "bench".into(),
+            user_agent: String::new(),
+            ip: None,
+            expiry: None,
+            digest: minted.digest.clone(),
+            hint: minted.hint.clone(),
+        };
+        server::store::sessions::insert(&state.db, new, state.now())
+            .await
+            .expect("session");
+        state
+    });
+    let mut group = c.benchmark_group("verify");
+    group.bench_function("cached", |b| {
+        b.to_async(&rt).iter(|| async {
+            server::auth::lookup(&state, black_box(&presented), true)
+                .await
+                .expect("valid")
+        })
+    });
+    group.bench_function("database", |b| {
+        b.to_async(&rt).iter(|| async {
+            state.cache.invalidate(&Target::All);
+            server::auth::lookup(&state, black_box(&presented), true)
+                .await
+                .expect("valid")
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

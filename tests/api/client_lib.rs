@@ -1,0 +1,124 @@
+//! The `example_client` library against a live server over TCP: the calls the device
+//! lifecycle test in `tcp.rs` does not make (revoke-others, the API key, logout-all), and the
+//! typed errors apps branch on.
+
+use crate::live;
+use example_client::{Client, Error};
+
+/// The SPEC code of an error, or a panic showing what came instead.
+#[track_caller]
+fn code(result: Result<impl std::fmt::Debug, Error>) -> (u16, String) {
+    match result {
+        Err(Error::Api { status, code, .. }) => (status, code),
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn revoke_others_api_key_and_logout_all() {
+    let base = live::serve(live::state_with_user("lib").await).await;
+    let mut laptop = Client::new(&base);
+    let login = laptop
+        .login("lib", tests::PASSWORD, "cli", Some("laptop"))
+        .await
+        .unwrap();
+    assert!(
+        !format!("{login:?}{laptop:?}").contains(&login.token),
+        "Debug hides tokens"
+    );
+    let mut phones = Vec::new();
+    for name in ["phone", "tablet"] {
+        let mut c = Client::new(&base);
+        c.login("lib", tests::PASSWORD, "mobile", Some(name))
+            .await
+            .unwrap();
+        phones.push(c);
+    }
+
+    assert_eq!(code(laptop.api_key().await), (404, "not_found".into()));
+    assert_eq!(
+        code(laptop.delete_api_key().await),
+        (404, "not_found".into())
+    );
+    let key = laptop.create_api_key().await.unwrap();
+    assert!(key.token.starts_with("tsk_"));
+    assert_eq!(key.key.client, "api");
+    assert_eq!(key.key.expiry, None, "the api client's keys never expire");
+    assert_eq!(
+        code(laptop.create_api_key().await),
+        (409, "conflict".into())
+    );
+    let shown = laptop.api_key().await.unwrap();
+    assert_eq!(shown.token_hint, key.token[..8]);
+    let by_key = Client::new(&base).with_token(key.token.clone());
+    assert_eq!(by_key.me().await.unwrap().session.kind, "api_key");
+
+    // Revoking the others leaves this session and the API key.
+    assert_eq!(laptop.revoke_others().await.unwrap(), 2);
+    for phone in &phones {
+        let err = phone.me().await.unwrap_err();
+        assert!(
+            err.needs_login() && err.code() == Some("invalid_token"),
+            "{err}"
+        );
+    }
+    let sessions = laptop.sessions().await.unwrap();
+    assert_eq!(sessions.len(), 1);
+    assert!(sessions[0].is_current && sessions[0].id == login.session.id);
+    by_key.me().await.unwrap();
+    assert_eq!(laptop.revoke_others().await.unwrap(), 0);
+
+    let current = code(laptop.revoke(&login.session.id).await);
+    assert_eq!(current, (400, "cannot_revoke_current".into()));
+    let unknown = code(laptop.revoke(&uuid::Uuid::new_v4().to_string()).await);
+    assert_eq!(unknown, (404, "not_found".into()));
+    // An id that could turn into another path is refused before anything is sent.
+    for bad in ["", "../me", "a?b"] {
+        let err = laptop.revoke(bad).await.unwrap_err();
+        assert!(matches!(err, Error::InvalidInput(_)), "{err}");
+    }
+    assert_eq!(laptop.sessions().await.unwrap().len(), 1);
+
+    laptop.delete_api_key().await.unwrap();
+    assert!(by_key.me().await.unwrap_err().needs_login());
+    let key = laptop.create_api_key().await.unwrap();
+    let token = laptop.token().unwrap().to_string();
+    laptop.logout_all().await.unwrap();
+    assert!(laptop.token().is_none());
+    for t in [token, key.token] {
+        let err = Client::new(&base).with_token(t).me().await.unwrap_err();
+        assert!(err.needs_login(), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn typed_errors_carry_the_spec_code_and_retry_after() {
+    let state = live::state_with_user("lib").await;
+    let slow = server::store::clients::NewClient {
+        throttle_rate: Some("1/m".into()),
+        ..server::store::clients::NewClient::named("slow")
+    };
+    server::store::clients::create(&state.db, slow, state.now())
+        .await
+        .unwrap();
+    let base = live::serve(state).await;
+    let mut c = Client::new(&base);
+    let wrong = code(c.login("lib", "not the password", "cli", None).await);
+    assert_eq!(wrong, (400, "invalid_credentials".into()));
+    let unknown = code(c.login("lib", tests::PASSWORD, "nope", None).await);
+    assert_eq!(unknown, (400, "unknown_client".into()));
+    assert!(c.token().is_none(), "a failed login keeps no token");
+    let anonymous = code(c.me().await);
+    assert_eq!(anonymous, (401, "not_authenticated".into()));
+
+    c.login("lib", tests::PASSWORD, "slow", None).await.unwrap();
+    c.me().await.unwrap();
+    let err = c.me().await.unwrap_err();
+    assert_eq!(err.code(), Some("throttled"));
+    let wait = err.retry_after().unwrap();
+    assert!((1..=60).contains(&wait), "{err}");
+    assert!(!err.needs_login());
+
+    let nowhere = Client::new("http://127.0.0.1:9").me().await.unwrap_err();
+    assert!(matches!(nowhere, Error::Transport(_)), "{nowhere}");
+}

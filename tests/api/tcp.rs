@@ -1,28 +1,11 @@
 //! Over real TCP: the server as a process would run it, with graceful shutdown.
 
 use serde_json::{Value, json};
-use server::state::{AppState, Settings};
 use std::net::SocketAddr;
-
-/// A wall-clock state on a fresh database with the default clients and one user.
-async fn state_with_user(username: &str) -> AppState {
-    let db = tests::fresh_database().await;
-    let state = AppState::with_system_clock(db, Settings::default());
-    server::store::clients::seed_defaults(&state.db, "api", state.now())
-        .await
-        .unwrap();
-    let hash = server::password::hash(tests::PASSWORD.to_string().into())
-        .await
-        .unwrap();
-    server::store::users::create(&state.db, username, hash, false, state.now())
-        .await
-        .unwrap();
-    state
-}
 
 #[tokio::test]
 async fn serves_over_tcp_and_drains_on_shutdown() {
-    let state = state_with_user("tcp").await;
+    let state = crate::live::state_with_user("tcp").await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -66,13 +49,8 @@ async fn serves_over_tcp_and_drains_on_shutdown() {
 
 #[tokio::test]
 async fn the_example_client_drives_a_device_lifecycle() {
-    let state = state_with_user("lib").await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        let app = server::app(state).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, app).await
-    });
+    let state = crate::live::state_with_user("lib").await;
+    let base = crate::live::serve(state).await;
     let mut laptop = example_client::Client::new(&base);
     let mut phone = example_client::Client::new(&base);
     laptop

@@ -1,12 +1,14 @@
 //! Micro-benchmarks of the authentication hot path: `cargo bench -p server`.
 //!
 //! - `token/parse_and_hash`: shape and checksum check plus SHA-256 of a presented token;
-//! - `verify/cached`: `auth::lookup` answered by the verification cache;
+//! - `verify/cached`: `service::sessions::verify` answered by the verification cache;
 //! - `verify/database`: the same with the cache emptied first (one indexed SQLite read).
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use server::Settings;
 use server::cache::Target;
-use server::state::{AppState, Settings};
+use server::service::sessions::{Mode, verify};
+use server::state::AppState;
 use server::token::{self, TokenKind};
 use std::hint::black_box;
 
@@ -24,7 +26,7 @@ fn bench(c: &mut Criterion) {
             .expect("in-memory SQLite");
         server::db::migrate(&db).await.expect("migrate");
         let state = AppState::with_system_clock(db, Settings::default());
-        server::store::clients::seed_defaults(&state.db, "api", state.now())
+        server::service::clients::seed_defaults(&state)
             .await
             .expect("seed");
         let user = server::store::users::create(&state.db, "bench", "x".into(), false, state.now())
@@ -53,7 +55,7 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("verify");
     group.bench_function("cached", |b| {
         b.to_async(&rt).iter(|| async {
-            server::auth::lookup(&state, black_box(&presented), true)
+            verify(&state, black_box(&presented), Mode::Authenticate)
                 .await
                 .expect("valid")
         })
@@ -61,7 +63,7 @@ fn bench(c: &mut Criterion) {
     group.bench_function("database", |b| {
         b.to_async(&rt).iter(|| async {
             state.cache.invalidate(&Target::All);
-            server::auth::lookup(&state, black_box(&presented), true)
+            verify(&state, black_box(&presented), Mode::Authenticate)
                 .await
                 .expect("valid")
         })

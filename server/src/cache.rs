@@ -1,12 +1,19 @@
-//! The verification cache: token digest → the joined row that authenticates it.
+//! The verification cache: token digest → the [`AuthRecord`] it authenticates.
 //!
-//! Every path that ends or changes a session calls [`AuthCache::invalidate`] (through
-//! `AppState::invalidate`, which also tells other instances), so a revoked token is refused on
-//! the very next request. A short TTL is only a backstop for a missed cross-instance message.
+//! Every path that ends or changes a session goes through the services (`crate::service`),
+//! which call [`AuthCache::invalidate`] here and publish the same target to other instances, so
+//! a revoked token is refused on the very next request. A short TTL is only a backstop for a
+//! missed cross-instance message.
+//!
+//! The generation counter closes one race: a request reads a row from the database, a
+//! revocation commits and invalidates, and only then the request caches what it read. Reading
+//! the generation before the database read, and dropping the entry again if the generation moved
+//! by the time it is inserted, makes that stale insert harmless (see [`AuthCache::put`]).
 
-use crate::store::sessions::AuthRow;
+use crate::principal::AuthRecord;
 use crate::token::TokenDigest;
 use moka::sync::Cache;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -24,11 +31,11 @@ pub enum Target {
 }
 
 impl Target {
-    fn matches(&self, row: &AuthRow) -> bool {
+    fn matches(&self, record: &AuthRecord) -> bool {
         match self {
-            Target::Session(id) => row.session_id == *id,
-            Target::User(id) => row.user_id == *id,
-            Target::Client(id) => row.client_id == *id,
+            Target::Session(id) => record.session.id == *id,
+            Target::User(id) => record.user.id == *id,
+            Target::Client(id) => record.client.id == *id,
             Target::All => true,
         }
     }
@@ -57,7 +64,7 @@ impl Target {
 
 /// The cache and its invalidation generation.
 pub struct AuthCache {
-    entries: Cache<TokenDigest, AuthRow>,
+    entries: Cache<TokenDigest, Arc<AuthRecord>>,
     generation: AtomicU64,
 }
 
@@ -80,8 +87,8 @@ impl AuthCache {
         self.generation.load(Ordering::SeqCst)
     }
 
-    /// The cached row for a digest.
-    pub fn get(&self, digest: &TokenDigest) -> Option<AuthRow> {
+    /// The cached record for a digest.
+    pub fn get(&self, digest: &TokenDigest) -> Option<Arc<AuthRecord>> {
         self.entries.get(digest)
     }
 
@@ -89,7 +96,7 @@ impl AuthCache {
     /// invalidated since, the row may be stale, so it is dropped again: an invalidation either
     /// bumped the generation before this check, or registered its predicate after the insert
     /// (and so covers it).
-    pub fn put(&self, digest: &TokenDigest, row: AuthRow, read_at: u64) {
+    pub fn put(&self, digest: &TokenDigest, row: Arc<AuthRecord>, read_at: u64) {
         self.entries.insert(digest.clone(), row);
         if self.generation() != read_at {
             self.entries.invalidate(digest);
@@ -113,42 +120,46 @@ impl AuthCache {
         // Cannot fail: closures are enabled at construction.
         let _ = self
             .entries
-            .invalidate_entries_if(move |_, row| target.matches(row));
+            .invalidate_entries_if(move |_, record| target.matches(record));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::{AuthCache, Target};
-    use crate::store::sessions::AuthRow;
+    use crate::policy::ClientPolicy;
+    use crate::principal::{AuthRecord, ClientInfo, SessionInfo, UserInfo};
     use crate::token::{TokenKind, generate};
+    use std::sync::Arc;
     use std::time::Duration;
 
-    fn row(session: &str, user: i32) -> AuthRow {
-        AuthRow {
-            session_id: session.into(),
-            kind: "session".into(),
-            user_id: user,
-            client_id: 1,
-            device_name: String::new(),
-            user_agent: String::new(),
-            ip: None,
-            created: 0,
-            last_used: 0,
-            renewed: 0,
-            expiry: None,
-            token_hint: String::new(),
-            username: "u".into(),
-            is_active: true,
-            is_admin: false,
-            client_name: "web".into(),
-            token_ttl: None,
-            max_lifetime: None,
-            client_rate: None,
-            auto_renew: false,
-            override_client_id: None,
-            override_rate: None,
-        }
+    fn row(session: &str, user: i32) -> Arc<AuthRecord> {
+        Arc::new(AuthRecord {
+            session: SessionInfo {
+                id: session.into(),
+                kind: TokenKind::Session,
+                device_name: String::new(),
+                user_agent: String::new(),
+                ip: None,
+                created: 0,
+                last_used: 0,
+                renewed: 0,
+                expiry: None,
+                token_hint: String::new(),
+            },
+            user: UserInfo {
+                id: user,
+                username: "u".into(),
+                is_active: true,
+                is_admin: false,
+            },
+            client: ClientInfo {
+                id: 1,
+                name: "web".into(),
+                policy: ClientPolicy::default(),
+            },
+            rate: None,
+        })
     }
 
     #[test]

@@ -1,9 +1,26 @@
-//! Command line and environment configuration (SPEC §5).
+//! Command line and environment configuration (docs/operations.md), and the [`Settings`] the
+//! running server derives from it. Every default lives in one constant below, used both by clap
+//! and by [`Settings::default`], so tests and production cannot drift apart.
 
-use crate::policy::Rate;
+use crate::policy::{ClientPolicy, Lifetime, Rate};
 use clap::{Args, Parser, Subcommand};
 use ipnet::IpNet;
 use secrecy::SecretString;
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// Default of `TESSERA_DATABASE_URL`.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://tessera.db?mode=rwc";
+/// Default of `TESSERA_BIND`.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// Default of `TESSERA_API_ACCESS_CLIENT`.
+pub const DEFAULT_API_ACCESS_CLIENT: &str = "api";
+/// Default of `TESSERA_LOGIN_RATE_PER_IP`.
+pub const DEFAULT_LOGIN_RATE_PER_IP: &str = "30/m";
+/// Default of `TESSERA_LOGIN_RATE_PER_USERNAME`.
+pub const DEFAULT_LOGIN_RATE_PER_USERNAME: &str = "10/m";
+/// Default of `TESSERA_CACHE_TTL`, seconds.
+pub const DEFAULT_CACHE_TTL: u64 = 10;
 
 /// Tessera: a per-device token and session server.
 #[derive(Debug, Parser)]
@@ -19,21 +36,11 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct Config {
     /// Database URL: `sqlite://path?mode=rwc` or `postgres://user@host/db`.
-    #[arg(
-        long,
-        global = true,
-        env = "TESSERA_DATABASE_URL",
-        default_value = "sqlite://tessera.db?mode=rwc"
-    )]
+    #[arg(long, global = true, env = "TESSERA_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
-    /// Address to listen on.
-    #[arg(
-        long,
-        global = true,
-        env = "TESSERA_BIND",
-        default_value = "127.0.0.1:8080"
-    )]
-    pub bind: std::net::SocketAddr,
+    /// Address to listen on: `host:port` (`127.0.0.1:8080`, `[::1]:8080`, `localhost:8080`).
+    #[arg(long, global = true, env = "TESSERA_BIND", default_value = DEFAULT_BIND, value_parser = parse_bind)]
+    pub bind: String,
     /// `username:password` of an admin created at start-up when no user of that name exists.
     #[arg(
         long,
@@ -43,12 +50,7 @@ pub struct Config {
     )]
     pub bootstrap_admin: Option<SecretString>,
     /// Name of the client that issues API keys.
-    #[arg(
-        long,
-        global = true,
-        env = "TESSERA_API_ACCESS_CLIENT",
-        default_value = "api"
-    )]
+    #[arg(long, global = true, env = "TESSERA_API_ACCESS_CLIENT", default_value = DEFAULT_API_ACCESS_CLIENT)]
     pub api_access_client: String,
     /// Shared secret that services may present to `POST /api/auth/introspect`.
     #[arg(
@@ -59,23 +61,14 @@ pub struct Config {
     )]
     pub introspection_secret: Option<SecretString>,
     /// Login attempts allowed per client IP.
-    #[arg(
-        long,
-        global = true,
-        env = "TESSERA_LOGIN_RATE_PER_IP",
-        default_value = "30/m"
-    )]
+    #[arg(long, global = true, env = "TESSERA_LOGIN_RATE_PER_IP", default_value = DEFAULT_LOGIN_RATE_PER_IP)]
     pub login_rate_per_ip: Rate,
     /// Login attempts allowed per username.
-    #[arg(
-        long,
-        global = true,
-        env = "TESSERA_LOGIN_RATE_PER_USERNAME",
-        default_value = "10/m"
-    )]
+    #[arg(long, global = true, env = "TESSERA_LOGIN_RATE_PER_USERNAME", default_value = DEFAULT_LOGIN_RATE_PER_USERNAME)]
     pub login_rate_per_username: Rate,
-    /// Comma-separated CIDRs of reverse proxies whose `X-Forwarded-For` is believed.
-    #[arg(long, global = true, env = "TESSERA_TRUSTED_PROXIES", value_delimiter = ',', num_args = 0..)]
+    /// Comma-separated CIDRs (or single addresses) of reverse proxies whose `X-Forwarded-For`
+    /// is believed.
+    #[arg(long, global = true, env = "TESSERA_TRUSTED_PROXIES", value_delimiter = ',', num_args = 0.., value_parser = parse_proxy)]
     pub trusted_proxies: Vec<IpNet>,
     /// Seconds between runs of the expired-session purge.
     #[arg(
@@ -94,14 +87,39 @@ pub struct Config {
     )]
     pub purge_batch: u64,
     /// Seconds a verified token may stay cached; revocations evict it at once regardless.
-    #[arg(long, global = true, env = "TESSERA_CACHE_TTL", default_value_t = 10)]
+    #[arg(long, global = true, env = "TESSERA_CACHE_TTL", default_value_t = DEFAULT_CACHE_TTL)]
     pub cache_ttl: u64,
-    /// Redis URL; when set, (user, client) budgets are shared by every instance.
-    #[arg(long, global = true, env = "TESSERA_REDIS_URL")]
+    /// Redis URL; when set, budgets are shared by every instance.
+    #[arg(long, global = true, env = "TESSERA_REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
-    /// Tracing filter, e.g. `info` or `server=debug`.
-    #[arg(long, global = true, env = "TESSERA_LOG", default_value = "info")]
-    pub log: String,
+    /// Tracing filter, e.g. `info` or `server=debug` (default `info` for `serve`, `warn` for
+    /// the administrative commands, which stay quiet unless something is wrong).
+    #[arg(long, global = true, env = "TESSERA_LOG")]
+    pub log: Option<String>,
+}
+
+/// Accepts `ip:port`, `[v6]:port` or `host:port` (resolved when the server binds).
+fn parse_bind(s: &str) -> Result<String, String> {
+    let err = || {
+        format!(
+            "invalid bind address {s:?} (TESSERA_BIND or --bind): use host:port, e.g. 127.0.0.1:8080"
+        )
+    };
+    let (host, port) = s.rsplit_once(':').ok_or_else(err)?;
+    if host.is_empty() || port.parse::<u16>().is_err() {
+        return Err(err());
+    }
+    Ok(s.to_string())
+}
+
+/// Accepts a CIDR, or a bare address as a single-host network (/32 or /128).
+fn parse_proxy(s: &str) -> Result<IpNet, String> {
+    let s = s.trim();
+    s.parse::<IpNet>()
+        .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
+        .map_err(|_| {
+            format!("invalid proxy {s:?} in TESSERA_TRUSTED_PROXIES: use an address or a CIDR such as 10.0.0.0/8")
+        })
 }
 
 /// What to do; `serve` when none is given.
@@ -109,7 +127,7 @@ pub struct Config {
 pub enum Command {
     /// Migrate, seed, and serve HTTP until SIGINT/SIGTERM.
     Serve,
-    /// Apply pending database migrations.
+    /// Create the database if needed and apply pending migrations.
     Migrate,
     /// Manage users.
     #[command(subcommand)]
@@ -134,6 +152,10 @@ pub enum UserCommand {
     },
     /// List users.
     List,
+    /// Deactivate a user: every session and API key of theirs ends.
+    Deactivate { username: String },
+    /// Reactivate a user (their ended sessions stay ended).
+    Activate { username: String },
 }
 
 /// `tessera client …`
@@ -147,7 +169,8 @@ pub enum ClientCommand {
     Delete { name: String },
 }
 
-/// Policy flags of `tessera client create`.
+/// Policy flags of `tessera client create`; checked by the same [`ClientPolicy::validate`] as
+/// the admin API.
 #[derive(Debug, Args)]
 pub struct ClientCreateArgs {
     pub name: String,
@@ -161,8 +184,8 @@ pub struct ClientCreateArgs {
     #[arg(long)]
     pub throttle_rate: Option<Rate>,
     /// Most live sessions per user on this client.
-    #[arg(long, value_parser = clap::value_parser!(i32).range(1..))]
-    pub max_sessions: Option<i32>,
+    #[arg(long)]
+    pub max_sessions: Option<i64>,
     /// Renew sessions on use.
     #[arg(long)]
     pub auto_renew: bool,
@@ -171,52 +194,98 @@ pub struct ClientCreateArgs {
     pub description: String,
 }
 
-/// A duration flag: seconds, or `None` for `never`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Lifetime(pub Option<i64>);
-
-impl std::str::FromStr for Lifetime {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse_duration(s).map(Lifetime)
+impl ClientCreateArgs {
+    /// The policy these flags describe (not yet validated).
+    pub fn policy(&self) -> ClientPolicy {
+        ClientPolicy {
+            description: self.description.clone(),
+            token_ttl: self.token_ttl.0,
+            max_lifetime: self.max_lifetime.0,
+            throttle_rate: self.throttle_rate,
+            max_sessions: self.max_sessions,
+            auto_renew: self.auto_renew,
+        }
     }
 }
 
-/// Parses `30s`, `15m`, `12h`, `30d` into seconds, or `never` into `None`.
-pub fn parse_duration(s: &str) -> Result<Option<i64>, String> {
-    if s.eq_ignore_ascii_case("never") {
-        return Ok(None);
+/// Runtime settings the HTTP layer needs, derived from [`Config`].
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Name of the client that issues API keys.
+    pub api_access_client: String,
+    /// Shared secret accepted by the introspection endpoint.
+    pub introspection_secret: Option<SecretString>,
+    /// Login budget per client IP.
+    pub login_rate_per_ip: Rate,
+    /// Login budget per username.
+    pub login_rate_per_username: Rate,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Longest a verified token stays cached (a backstop; revocations evict at once).
+    pub cache_ttl: Duration,
+}
+
+impl Default for Settings {
+    /// The defaults of the command line, for tests and embedders.
+    fn default() -> Self {
+        let rate = |s: &str| s.parse().expect("the default rates parse");
+        Self {
+            api_access_client: DEFAULT_API_ACCESS_CLIENT.into(),
+            introspection_secret: None,
+            login_rate_per_ip: rate(DEFAULT_LOGIN_RATE_PER_IP),
+            login_rate_per_username: rate(DEFAULT_LOGIN_RATE_PER_USERNAME),
+            trusted_proxies: Vec::new(),
+            cache_ttl: Duration::from_secs(DEFAULT_CACHE_TTL),
+        }
     }
-    let err = || format!("invalid duration {s:?}: use 30s, 15m, 12h, 30d or never");
-    let (num, unit) = s.split_at(s.len().checked_sub(1).ok_or_else(err)?);
-    let n: i64 = num.parse().map_err(|_| err())?;
-    let mult = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return Err(err()),
-    };
-    match n.checked_mul(mult) {
-        Some(secs) if secs > 0 => Ok(Some(secs)),
-        _ => Err(err()),
+}
+
+impl From<&Config> for Settings {
+    fn from(c: &Config) -> Self {
+        Self {
+            api_access_client: c.api_access_client.clone(),
+            introspection_secret: c.introspection_secret.clone(),
+            login_rate_per_ip: c.login_rate_per_ip,
+            login_rate_per_username: c.login_rate_per_username,
+            trusted_proxies: c.trusted_proxies.clone(),
+            cache_ttl: Duration::from_secs(c.cache_ttl),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::parse_duration;
+    use super::*;
 
     #[test]
-    fn durations() {
-        assert_eq!(parse_duration("30s"), Ok(Some(30)));
-        assert_eq!(parse_duration("15m"), Ok(Some(900)));
-        assert_eq!(parse_duration("12h"), Ok(Some(43_200)));
-        assert_eq!(parse_duration("30d"), Ok(Some(2_592_000)));
-        assert_eq!(parse_duration("never"), Ok(None));
-        for bad in ["", "d", "0s", "-5m", "5w", "5", "1.5h"] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
-        }
+    fn settings_default_equals_the_command_line_defaults() {
+        let cli = Cli::try_parse_from(["tessera"]).unwrap();
+        let from_cli = Settings::from(&cli.config);
+        let default = Settings::default();
+        assert_eq!(from_cli.api_access_client, default.api_access_client);
+        assert_eq!(from_cli.login_rate_per_ip, default.login_rate_per_ip);
+        assert_eq!(
+            from_cli.login_rate_per_username,
+            default.login_rate_per_username
+        );
+        assert_eq!(from_cli.cache_ttl, default.cache_ttl);
+    }
+
+    #[test]
+    fn bind_and_proxies_accept_what_people_write() {
+        assert!(parse_bind("localhost:8080").is_ok());
+        assert!(parse_bind("[::1]:8080").is_ok());
+        let err = parse_bind("localhost").unwrap_err();
+        assert!(err.contains("TESSERA_BIND"), "{err}");
+        assert_eq!(
+            parse_proxy("10.0.0.7").unwrap(),
+            "10.0.0.7/32".parse::<IpNet>().unwrap()
+        );
+        assert_eq!(
+            parse_proxy("::1").unwrap(),
+            "::1/128".parse::<IpNet>().unwrap()
+        );
+        assert!(parse_proxy("10.0.0.0/8").is_ok());
+        assert!(parse_proxy("nope").is_err());
     }
 }

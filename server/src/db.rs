@@ -24,9 +24,60 @@ async fn open(url: &str, max: u32, read_only: bool) -> anyhow::Result<DatabaseCo
     } else if !url.starts_with("postgres:") && !url.starts_with("postgresql:") {
         anyhow::bail!("unsupported database URL (use sqlite://… or postgres://…)");
     }
-    Database::connect(opts)
-        .await
-        .with_context(|| format!("cannot open the database at {}", redact(url)))
+    match Database::connect(opts).await {
+        Ok(db) => Ok(db),
+        Err(err) => Err(anyhow::anyhow!(
+            "cannot open the database at {}: {}",
+            redact(url),
+            explain(url, err).await
+        )),
+    }
+}
+
+/// A connection error in words: a pool that timed out hides why it could not connect, so one
+/// direct connection is tried to find the reason (refused, unknown host, bad password …).
+async fn explain(url: &str, err: sea_orm::DbErr) -> String {
+    use sea_orm::sqlx::Connection;
+    let text = err.to_string();
+    if !text.contains("timed out") || !url.starts_with("postgres") {
+        return text;
+    }
+    let direct = tokio::time::timeout(
+        Duration::from_secs(5),
+        sea_orm::sqlx::PgConnection::connect(url),
+    )
+    .await;
+    match direct {
+        Ok(Err(cause)) => cause.to_string(),
+        Ok(Ok(_)) => text,
+        Err(_) => "no answer within 5 seconds".into(),
+    }
+}
+
+/// Whether `url` names an SQLite file that does not exist yet.
+pub fn missing_sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    if is_memory(url) {
+        return None;
+    }
+    let path = std::path::PathBuf::from(rest.split('?').next().unwrap_or(rest));
+    (!path.exists()).then_some(path)
+}
+
+/// Connects to an existing database for an administrative command: unlike the server and
+/// `migrate`, these never create an SQLite file (a typo or another working directory would
+/// otherwise leave a new, empty database behind).
+pub async fn connect_existing(url: &str) -> anyhow::Result<DatabaseConnection> {
+    if let Some(path) = missing_sqlite_file(url) {
+        anyhow::bail!(
+            "no database at {} (TESSERA_DATABASE_URL={}): run `tessera migrate` or start the server first, or point TESSERA_DATABASE_URL at the right file",
+            path.display(),
+            redact(url)
+        );
+    }
+    connect(url).await
 }
 
 fn is_memory(url: &str) -> bool {

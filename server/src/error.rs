@@ -1,14 +1,15 @@
-//! The one error type of the HTTP API and its JSON body (SPEC §3).
+//! The one error type of the HTTP API and its JSON body (docs/conventions.md, "Errors").
+//! Every rejection, from an extractor, a service or the database, ends up here.
 
+use crate::rules::Invalid;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sea_orm::{DbErr, SqlErr};
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
-/// Field name → messages, for `validation_error`.
-pub type FieldErrors = BTreeMap<String, Vec<String>>;
+pub use crate::rules::FieldErrors;
 
 /// The body of every error response.
 #[derive(Debug, Serialize, ToSchema)]
@@ -17,9 +18,11 @@ pub struct ErrorBody {
     #[schema(example = "invalid_token")]
     pub code: &'static str,
     /// A human sentence.
+    #[schema(example = "Invalid token.")]
     pub detail: String,
     /// Per-field messages, only for `validation_error`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(inline, example = json!({"username": ["This field is required."]}))]
     pub fields: Option<FieldErrors>,
 }
 
@@ -27,7 +30,7 @@ pub struct ErrorBody {
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// 400 `validation_error` with per-field messages.
-    #[error("validation error")]
+    #[error("{}", Invalid(.0.clone()))]
     Validation(FieldErrors),
     /// 400 with a specific code (`invalid_credentials`, `unknown_client`, …).
     #[error("{detail}")]
@@ -82,6 +85,11 @@ impl AppError {
     /// A 400 `validation_error` for one field.
     pub fn field(name: &str, message: impl Into<String>) -> Self {
         Self::Validation(BTreeMap::from([(name.to_string(), vec![message.into()])]))
+    }
+
+    /// A 401 with a specific code.
+    pub fn unauthorized(code: &'static str, detail: &'static str) -> Self {
+        Self::Unauthorized { code, detail }
     }
 
     fn parts(&self) -> (StatusCode, &'static str, String) {
@@ -141,8 +149,36 @@ impl From<DbErr> for AppError {
     }
 }
 
-/// Maps a database error in one place: unique violations are conflicts, an unreachable
-/// database is 503, anything else is an internal error (logged, not shown).
+impl From<Invalid> for AppError {
+    fn from(Invalid(fields): Invalid) -> Self {
+        Self::Validation(fields)
+    }
+}
+
+/// Whether a database error means "not reachable right now" rather than a bug: no connection,
+/// a connection lost mid-query, or SQLite still locked after its busy timeout.
+fn is_unavailable(err: &DbErr) -> bool {
+    let sqlx = match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    use sea_orm::sqlx::Error as E;
+    match sqlx.as_ref() {
+        E::Io(_) | E::PoolTimedOut | E::PoolClosed | E::WorkerCrashed => true,
+        // SQLITE_BUSY (5) and SQLITE_LOCKED (6); PostgreSQL's class 08 (connection exception)
+        // and 57P01..57P03 (administrator shutdown, crash shutdown, cannot connect now).
+        E::Database(db) => db.code().is_some_and(|code| {
+            matches!(code.as_ref(), "5" | "6" | "517" | "262")
+                || code.starts_with("08")
+                || code.starts_with("57P")
+        }),
+        _ => false,
+    }
+}
+
+/// Maps a database error in one place: unique violations are conflicts, an unreachable or
+/// locked database is 503, anything else is an internal error (logged once, never shown).
 pub fn sql_err(err: DbErr) -> AppError {
     match err.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => {
@@ -151,20 +187,23 @@ pub fn sql_err(err: DbErr) -> AppError {
         Some(SqlErr::ForeignKeyConstraintViolation(_)) => return AppError::NotFound,
         _ => {}
     }
-    match err {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => {
-            tracing::error!(error = %err, "database unavailable");
-            AppError::Unavailable
-        }
-        other => AppError::Internal(other.into()),
+    // The row went away between reading and writing it (a concurrent delete).
+    if matches!(err, DbErr::RecordNotUpdated | DbErr::RecordNotFound(_)) {
+        return AppError::NotFound;
     }
+    if is_unavailable(&err) {
+        tracing::warn!(error = %err, "database unavailable");
+        return AppError::Unavailable;
+    }
+    AppError::Internal(err.into())
 }
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, code, detail) = self.parts();
         if let AppError::Internal(cause) = &self {
-            tracing::error!(error = ?cause, "internal error");
+            // `{:#}` prints the cause chain on one line, once.
+            tracing::error!(error = %format!("{cause:#}"), "internal error");
         }
         let wait = match &self {
             AppError::Throttled { wait_secs } => Some(*wait_secs),
@@ -185,13 +224,22 @@ impl IntoResponse for AppError {
             .into_response();
         let headers = response.headers_mut();
         if status == StatusCode::UNAUTHORIZED {
+            // RFC 6750 §3.1: the error attribute only when a credential was presented.
+            let challenge = if code == "not_authenticated" {
+                "Bearer realm=\"tessera\""
+            } else {
+                "Bearer realm=\"tessera\", error=\"invalid_token\""
+            };
             headers.insert(
                 header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"tessera\""),
+                HeaderValue::from_static(challenge),
             );
         }
         if let Some(wait) = wait {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         response
     }

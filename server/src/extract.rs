@@ -1,10 +1,14 @@
-//! Request extractors whose rejections use the API's error body (SPEC §3).
+//! Request extractors whose rejections use the API's error body (docs/conventions.md).
+//! A NUL character in any JSON string, form value or query value is a `validation_error` naming
+//! the field, whatever the database: PostgreSQL cannot store one, and no field needs one.
 
 use crate::error::{AppError, FieldErrors};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::{header, request::Parts};
+
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 /// The largest request body accepted, in bytes.
 pub const BODY_LIMIT: usize = 65_536;
@@ -85,7 +89,64 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     de.end().map_err(|_| {
         AppError::bad_request("invalid_json", "The request body is not valid JSON.")
     })?;
+    // A NUL can only arrive escaped (raw control characters are invalid JSON), so the full walk
+    // runs only for bodies that spell one.
+    if bytes.windows(6).any(|w| w == b"\\u0000") {
+        let tree: Value = serde_json::from_slice(bytes).unwrap_or(Value::Null);
+        if let Some(path) = nul_path(&tree) {
+            return Err(nul_error(&path));
+        }
+    }
     Ok(value)
+}
+
+const NUL_MSG: &str = "Null characters are not allowed.";
+
+fn nul_error(field: &str) -> AppError {
+    let field = if field.is_empty() {
+        "non_field_errors"
+    } else {
+        field
+    };
+    AppError::field(field, NUL_MSG)
+}
+
+/// The path (`a.b[2]`, or `""` for the root) of the first string or key holding a NUL.
+fn nul_path(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => s.contains('\0').then(String::new),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_path(item).map(|rest| format!("[{i}]{}", dotted(&rest)))),
+        Value::Object(map) => map.iter().find_map(|(key, item)| {
+            if key.contains('\0') {
+                return Some(key.replace('\0', ""));
+            }
+            nul_path(item).map(|rest| format!("{key}{}", dotted(&rest)))
+        }),
+        _ => None,
+    }
+}
+
+fn dotted(rest: &str) -> String {
+    if rest.is_empty() || rest.starts_with('[') {
+        rest.to_string()
+    } else {
+        format!(".{rest}")
+    }
+}
+
+/// Refuses a form or query string with a NUL in any name or value, naming the field.
+fn check_pairs(raw: &[u8]) -> Result<(), AppError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(raw).unwrap_or_default();
+    match pairs
+        .iter()
+        .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+    {
+        Some((k, _)) => Err(nul_error(&k.replace('\0', ""))),
+        None => Ok(()),
+    }
 }
 
 fn validation_from_serde(path: &str, message: &str) -> AppError {
@@ -122,6 +183,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonOrForm<T> {
             BodyKind::Json => Ok(Self(parse_json(&read_body(req).await?)?)),
             BodyKind::Form => {
                 let bytes = read_body(req).await?;
+                check_pairs(&bytes)?;
                 serde_urlencoded::from_bytes(&bytes)
                     .map(Self)
                     .map_err(|err| validation_from_serde("", &err.to_string()))
@@ -135,6 +197,10 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for AppPath
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // No id or name holds a NUL: the same 404 as any unknown one, before any query.
+        if parts.uri.path().to_ascii_lowercase().contains("%00") {
+            return Err(AppError::NotFound);
+        }
         Path::<T>::from_request_parts(parts, state)
             .await
             .map(|Path(v)| Self(v))
@@ -146,6 +212,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for AppQuer
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        check_pairs(parts.uri.query().unwrap_or("").as_bytes())?;
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(v)| Self(v))
@@ -160,4 +227,32 @@ where
     T: serde::Deserialize<'de>,
 {
     serde::Deserialize::deserialize(de).map(Some)
+}
+
+/// An integer as JSON Schema counts them: `5` and `5.0` alike (a schema cannot tell them apart,
+/// so refusing `5.0` would refuse a valid request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Whole(pub i64);
+
+impl<'de> serde::Deserialize<'de> for Whole {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        let n = <serde_json::Number as serde::Deserialize>::deserialize(de)?;
+        let whole = n.as_i64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e18)
+                .map(|f| f as i64)
+        });
+        whole
+            .map(Whole)
+            .ok_or_else(|| serde::de::Error::custom("Enter a whole number."))
+    }
+}
+
+/// [`double_option`] for whole numbers.
+pub fn double_option_whole<'de, D>(de: D) -> Result<Option<Option<i64>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let v: Option<Whole> = serde::Deserialize::deserialize(de)?;
+    Ok(Some(v.map(|w| w.0)))
 }

@@ -1,17 +1,36 @@
 //! The `tessera` binary: parse configuration, set up logging, run the command.
 
 use clap::Parser;
+use server::config::{Cli, Command};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = server::config::Cli::parse();
-    let filter = tracing_subscriber::EnvFilter::try_new(&cli.config.log)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let cli = Cli::parse();
+    let serving = matches!(cli.command, None | Some(Command::Serve));
+    let wanted = cli.config.log.clone();
+    let fallback = if serving { "info" } else { "warn" };
+    let (filter, bad) = match wanted
+        .as_deref()
+        .map(tracing_subscriber::EnvFilter::try_new)
+    {
+        Some(Ok(filter)) => (filter, None),
+        Some(Err(err)) => (tracing_subscriber::EnvFilter::new(fallback), Some(err)),
+        None => (tracing_subscriber::EnvFilter::new(fallback), None),
+    };
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
+    if let Some(err) = bad {
+        tracing::warn!(
+            filter = wanted.as_deref().unwrap_or(""),
+            error = %err,
+            "TESSERA_LOG is not a valid tracing filter; using {fallback}"
+        );
+    }
     match server::cli::run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

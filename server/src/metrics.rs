@@ -89,11 +89,64 @@ impl Metrics {
         self.logins.get_or_create(&LoginLabels { outcome }).inc();
     }
 
-    /// The Prometheus text exposition.
+    /// The Prometheus text exposition (format 0.0.4).
     pub fn render(&self) -> String {
         let mut out = String::new();
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
-        out
+        to_prometheus_text(&out)
+    }
+}
+
+/// Rewrites the OpenMetrics text that prometheus-client writes into the classic Prometheus text
+/// format that `text/plain; version=0.0.4` promises: there a counter's `HELP` and `TYPE` name
+/// its samples (`x_total`), and neither `# UNIT` nor `# EOF` exists. Written here because the
+/// crate offers no 0.0.4 encoder; `promtool check metrics` (CI) verifies the result.
+fn to_prometheus_text(openmetrics: &str) -> String {
+    let counters: std::collections::HashSet<&str> = openmetrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|rest| rest.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(openmetrics.len() + 64);
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let meta = ["# HELP ", "# TYPE "]
+            .into_iter()
+            .find_map(|p| line.strip_prefix(p).map(|rest| (p, rest)));
+        match meta {
+            Some((prefix, rest)) => {
+                let (name, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+                if counters.contains(name) {
+                    out.push_str(&format!("{prefix}{name}_total {tail}\n"));
+                } else {
+                    out.push_str(line);
+                    out.push('\n');
+                }
+            }
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counters_are_named_by_their_samples() {
+        let m = super::Metrics::new();
+        m.observe_login("success");
+        let text = m.render();
+        assert!(
+            text.contains("# TYPE tessera_logins_total counter\n"),
+            "{text}"
+        );
+        assert!(text.contains("# HELP tessera_logins_total "), "{text}");
+        assert!(!text.contains("# EOF"));
     }
 }

@@ -1,20 +1,25 @@
 //! The background purge of expired sessions.
 
-use crate::state::AppState;
+use crate::clock::Clock;
 use crate::store::sessions;
+use sea_orm::{DatabaseConnection, DbErr};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// Deletes every session expired at the state's `now`, `batch` rows per statement so that no
+/// Deletes every session expired at `clock`'s now, `batch` rows per statement so that no
 /// statement holds SQLite's write lock for long. Returns how many were deleted.
-pub async fn purge_once(state: &AppState, batch: u64) -> anyhow::Result<u64> {
+pub async fn purge_once(
+    db: &DatabaseConnection,
+    clock: &dyn Clock,
+    batch: u64,
+) -> Result<u64, DbErr> {
+    let batch = batch.max(1);
     let mut total = 0;
     loop {
-        let n = sessions::purge_expired(&state.db, state.now(), batch.max(1))
-            .await
-            .map_err(|e| anyhow::anyhow!("purge failed: {e}"))?;
+        let n = sessions::purge_expired(db, clock.now_micros(), batch).await?;
         total += n;
-        if n < batch.max(1) {
+        if n < batch {
             return Ok(total);
         }
         tokio::task::yield_now().await;
@@ -23,7 +28,8 @@ pub async fn purge_once(state: &AppState, batch: u64) -> anyhow::Result<u64> {
 
 /// Runs [`purge_once`] every `interval` until `shutdown` turns true.
 pub async fn run(
-    state: AppState,
+    db: DatabaseConnection,
+    clock: Arc<dyn Clock>,
     interval: Duration,
     batch: u64,
     mut shutdown: watch::Receiver<bool>,
@@ -31,7 +37,7 @@ pub async fn run(
     let mut ticker = tokio::time::interval(interval.max(Duration::from_secs(1)));
     loop {
         tokio::select! {
-            _ = ticker.tick() => match purge_once(&state, batch).await {
+            _ = ticker.tick() => match purge_once(&db, clock.as_ref(), batch).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(purged = n, "expired sessions purged"),
                 Err(err) => tracing::warn!(error = %err, "expired-session purge failed"),

@@ -1,7 +1,7 @@
-//! Budgets shared by every instance: the GCRA of [`crate::throttle`] as one atomic Lua script.
+//! Budgets shared by every instance: the GCRA of [`crate::gcra`] as one atomic Lua script.
 
+use crate::gcra::{Allowance, BudgetKey, Refused, allowance, ceil_secs, params};
 use crate::policy::Rate;
-use crate::throttle::{Allowance, BudgetKey, Refused, allowance, ceil_secs, params};
 use redis::aio::ConnectionManager;
 
 /// Checks every key and, only when none refuses, advances them all, atomically.
@@ -51,13 +51,13 @@ impl RedisBudgets {
         })
     }
 
-    /// See [`crate::throttle::Throttles`]. When Redis cannot be reached the request is let
+    /// See [`crate::budget::Budgets`]. When Redis cannot be reached the request is let
     /// through (and logged): an outage of the budget store must not lock every user out.
     pub async fn spend_all(
         &self,
         keys: &[(BudgetKey, Rate)],
         now: i64,
-    ) -> Result<Allowance, Refused> {
+    ) -> Result<Option<Allowance>, Refused> {
         let mut invocation = self.script.prepare_invoke();
         invocation.arg(now);
         for (key, rate) in keys {
@@ -69,24 +69,13 @@ impl RedisBudgets {
         }
         let mut conn = self.conn.clone();
         match invocation.invoke_async::<(i64, i64)>(&mut conn).await {
-            Ok((1, ahead)) => Ok(keys.first().map_or(
-                Allowance {
-                    limit: 0,
-                    remaining: 0,
-                    reset_secs: 0,
-                },
-                |(_, rate)| allowance(*rate, ahead),
-            )),
+            Ok((1, ahead)) => Ok(keys.first().map(|(_, rate)| allowance(*rate, ahead))),
             Ok((_, wait)) => Err(Refused {
                 wait_secs: ceil_secs(wait).max(1),
             }),
             Err(err) => {
                 tracing::warn!(error = %err, "Redis budget check failed; letting the request through");
-                Ok(Allowance {
-                    limit: 0,
-                    remaining: 0,
-                    reset_secs: 0,
-                })
+                Ok(None)
             }
         }
     }

@@ -1,4 +1,4 @@
-//! Token format (SPEC §2): `tss_`/`tsk_`, 32 random base62 characters, then a 6-character base62
+//! Token format (docs/tokens.md): `tss_`/`tsk_`, 32 random base62 characters, then a 6-character base62
 //! CRC32 of the first 36 characters. Only the SHA-256 digest is ever stored.
 
 use secrecy::{ExposeSecret, SecretString};
@@ -35,6 +35,15 @@ impl TokenKind {
         match self {
             TokenKind::Session => "session",
             TokenKind::ApiKey => "api_key",
+        }
+    }
+
+    /// The kind stored as `s`.
+    pub fn from_stored(s: &str) -> Option<Self> {
+        match s {
+            "session" => Some(TokenKind::Session),
+            "api_key" => Some(TokenKind::ApiKey),
+            _ => None,
         }
     }
 }

@@ -5,10 +5,10 @@
 //! `last_used` (session listings, `max_sessions` eviction) flush first, so on one instance
 //! nothing is ever seen out of date.
 
-use crate::error::AppResult;
 use crate::store::sessions;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::Mutex;
 
 /// A use to write: `last_used`, and the new expiry when it was a renewal.
@@ -49,7 +49,7 @@ impl Touches {
 
     /// Writes every pending note in one transaction; returns how many. On failure the notes are
     /// put back (unless newer ones arrived), so nothing is lost.
-    pub async fn flush(&self, db: &DatabaseConnection) -> AppResult<usize> {
+    pub async fn flush(&self, db: &DatabaseConnection) -> Result<usize, DbErr> {
         let batch: Vec<(String, Touch)> = {
             let mut pending = self.0.lock().unwrap_or_else(|p| p.into_inner());
             if pending.is_empty() {
@@ -64,7 +64,7 @@ impl Touches {
                 sessions::touch(&txn, id, touch.last_used, touch.renewed_to).await?;
             }
             txn.commit().await?;
-            AppResult::Ok(())
+            Ok::<(), DbErr>(())
         }
         .await;
         if let Err(err) = result {
@@ -83,7 +83,8 @@ impl Touches {
 /// Flushes pending writes every `interval` until `shutdown` turns true (the caller flushes once
 /// more after the server has drained).
 pub async fn run(
-    state: crate::state::AppState,
+    touches: Arc<Touches>,
+    db: DatabaseConnection,
     interval: std::time::Duration,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
@@ -92,7 +93,7 @@ pub async fn run(
         tokio::select! {
             _ = ticker.tick() => {
                 // A failure keeps the notes for the next tick (and is logged by flush).
-                let _ = state.touches.flush(&state.db).await;
+                let _ = touches.flush(&db).await;
             }
             _ = shutdown.changed() => return,
         }

@@ -144,3 +144,231 @@ fn bad_configuration_is_one_line_and_non_zero() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn administrative_commands_never_create_a_database_and_name_theirs() {
+    let db = temp_db("absent");
+    let out = tessera(&db).args(["user", "list"]).output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no database at"), "{stderr}");
+    assert!(stderr.contains("tessera migrate"), "{stderr}");
+    assert!(!db.exists(), "user list created {}", db.display());
+
+    assert!(
+        tessera(&db)
+            .arg("migrate")
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let out = tessera(&db).args(["user", "list"]).output().unwrap();
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(listing.contains(&db.display().to_string()), "{listing}");
+    assert!(
+        out.stderr.is_empty(),
+        "quiet unless something is wrong: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_cli_refuses_what_the_api_refuses() {
+    let db = temp_db("policy");
+    assert!(
+        tessera(&db)
+            .arg("migrate")
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    for args in [
+        vec!["--token-ttl", "73000d"],
+        vec!["--max-lifetime", "99999999d"],
+        vec!["--max-sessions", "0"],
+    ] {
+        let out = tessera(&db)
+            .args(["client", "create", "x"])
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?} was accepted");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+}
+
+#[test]
+fn users_are_deactivated_and_activated_from_the_command_line() {
+    let db = temp_db("active");
+    assert!(
+        tessera(&db)
+            .arg("migrate")
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let mut child = tessera(&db)
+        .args(["user", "create", "dora", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long password\n")
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let out = tessera(&db)
+        .args(["user", "deactivate", "dora"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listing = tessera(&db).args(["user", "list"]).output().unwrap();
+    let listing = String::from_utf8_lossy(&listing.stdout).to_string();
+    let row = listing
+        .lines()
+        .find(|l| l.contains("dora"))
+        .unwrap()
+        .to_string();
+    assert!(row.contains("false"), "{row}");
+    let out = tessera(&db)
+        .args(["user", "activate", "dora"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let out = tessera(&db)
+        .args(["user", "deactivate", "nobody"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}
+
+#[test]
+fn configuration_messages_name_the_problem() {
+    let db = temp_db("messages");
+    // A refused PostgreSQL connection says why, not only "pool timed out".
+    let out = tessera(&db)
+        .arg("migrate")
+        .env("TESSERA_DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.to_lowercase().contains("refused"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    // A bad bind address names the variable that was set.
+    let out = tessera(&db)
+        .arg("migrate")
+        .env("TESSERA_BIND", "localhost")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("TESSERA_BIND"));
+    // A bad log filter is reported, and the command still runs.
+    let out = tessera(&db)
+        .arg("migrate")
+        .env("TESSERA_LOG", "server=[")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("TESSERA_LOG is not a valid tracing filter"),
+        "{stderr}"
+    );
+    // A host name and a bare proxy address are accepted.
+    let out = tessera(&db)
+        .arg("migrate")
+        .env("TESSERA_BIND", "localhost:8080")
+        .env("TESSERA_TRUSTED_PROXIES", "10.0.0.7,192.168.0.0/16")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `tessera serve` as an operator runs it: the start-up line, a warning for a missing
+/// API-access client, one log line per request (never the token), no colours in a pipe.
+#[test]
+fn serve_logs_what_operators_need() {
+    use std::io::{BufRead, BufReader, Read};
+    let db = temp_db("serve");
+    // Seeded with the default clients; then served naming an API-access client that is not one.
+    assert!(
+        tessera(&db)
+            .arg("migrate")
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let mut child = tessera(&db)
+        .env("TESSERA_BIND", "127.0.0.1:0")
+        .env("TESSERA_LOG", "info")
+        .env("TESSERA_API_ACCESS_CLIENT", "nope")
+        .env("TESSERA_BOOTSTRAP_ADMIN", "root:a long password")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    let mut line = String::new();
+    while !seen.contains("tessera listening") {
+        line.clear();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            panic!("the server stopped: {seen}");
+        }
+        seen.push_str(&line);
+    }
+    let address = seen
+        .split("address=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the start-up line names the address")
+        .to_string();
+    assert!(seen.contains("version="), "{seen}");
+    assert!(seen.contains("database="), "{seen}");
+    assert!(seen.contains("no API-access client"), "{seen}");
+    assert!(
+        !seen.contains('\u{1b}'),
+        "no ANSI colours in a pipe: {seen:?}"
+    );
+    // One request, with a token that must not appear in the log.
+    let mut conn = std::net::TcpStream::connect(&address).unwrap();
+    let token = "tss_0000000000000000000000000000000004N2Tuc";
+    write!(
+        conn,
+        "GET /api/auth/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    let mut logged = String::new();
+    while !logged.contains("status=") {
+        line.clear();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        logged.push_str(&line);
+    }
+    assert!(logged.contains("route=\"/api/auth/me\""), "{logged}");
+    assert!(logged.contains("status=401"), "{logged}");
+    assert!(logged.contains("request_id="), "{logged}");
+    assert!(
+        !logged.contains(&token[4..]),
+        "the token was logged: {logged}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -270,23 +270,43 @@ async fn users_crud_and_validation() {
 }
 
 #[tokio::test]
-async fn deactivation_refuses_tokens_at_once_and_reactivation_restores_them() {
+async fn deactivation_ends_sessions_and_keys_and_reactivation_restores_none() {
     let app = TestApp::new().await;
     let admin = app.admin().await;
     let user = app.user_with_login("vic", "web").await;
+    let key = app
+        .post("/api/auth/apiaccess", Some(&user.token), json!({}))
+        .await;
+    let key = key.json["token"].as_str().unwrap().to_string();
+    assert_eq!(app.get("/api/auth/me", &key).await.status, StatusCode::OK);
     let path = format!("/api/admin/users/{}", user.user_id);
-    app.call(
-        Method::PATCH,
-        &path,
-        Some(&admin.token),
-        Some(json!({"is_active": false})),
-    )
-    .await;
-    let res = app.get("/api/auth/me", &user.token).await;
-    assert_eq!(
-        (res.status, res.code()),
-        (StatusCode::UNAUTHORIZED, "user_inactive")
-    );
+    let res = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&admin.token),
+            Some(json!({"is_active": false})),
+        )
+        .await;
+    assert_eq!(res.json["is_active"], false);
+    for token in [&user.token, &key] {
+        let res = app.get("/api/auth/me", token).await;
+        assert_eq!(
+            (res.status, res.code()),
+            (StatusCode::UNAUTHORIZED, "invalid_token")
+        );
+    }
+    let listed = app.get(&format!("{path}/sessions"), &admin.token).await;
+    assert_eq!(listed.json, json!([]));
+    // An inactive user cannot log in either.
+    let res = app
+        .post(
+            "/api/auth/login",
+            None,
+            json!({"username": "vic", "password": tests::PASSWORD, "client": "web"}),
+        )
+        .await;
+    assert_eq!(res.code(), "invalid_credentials");
     app.call(
         Method::PATCH,
         &path,
@@ -294,10 +314,11 @@ async fn deactivation_refuses_tokens_at_once_and_reactivation_restores_them() {
         Some(json!({"is_active": true})),
     )
     .await;
-    assert_eq!(
-        app.get("/api/auth/me", &user.token).await.status,
-        StatusCode::OK
-    );
+    for token in [&user.token, &key] {
+        let res = app.get("/api/auth/me", token).await;
+        assert_eq!(res.code(), "invalid_token", "reactivation restores nothing");
+    }
+    app.login("vic", "web").await;
 }
 
 #[tokio::test]

@@ -228,7 +228,13 @@ async fn authentication_outcomes_follow_the_table() {
             "{:?}",
             res.json
         );
-        assert_eq!(res.header("www-authenticate"), "Bearer realm=\"tessera\"");
+        // RFC 6750 §3.1: the error attribute only when a credential was presented and refused.
+        let challenge = if code == "not_authenticated" {
+            "Bearer realm=\"tessera\""
+        } else {
+            "Bearer realm=\"tessera\", error=\"invalid_token\""
+        };
+        assert_eq!(res.header("www-authenticate"), challenge, "{code}");
     }
     // Non-UTF-8 header bytes are a 401, not a 500.
     let mut req = Request::get("/api/auth/me").body(Body::empty()).unwrap();

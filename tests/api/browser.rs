@@ -113,19 +113,18 @@ async fn text_when(browser: &Client, css: &str, done: impl Fn(&str) -> bool) -> 
     panic!("{css} never got there; last text: {last:?}");
 }
 
+/// Ignored by default (it needs Chromium); CI installs the browser (`scripts/install-browser.sh`)
+/// and runs it with `--include-ignored`, where a missing browser is a failure, not a skip.
 #[tokio::test]
+#[ignore = "needs Chromium and chromedriver (scripts/install-browser.sh); run with --include-ignored"]
 async fn swagger_ui_authorizes_and_lists_sessions_live() {
-    if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
-        // CI installs the browser and sets this, so a broken install fails instead of skipping.
-        assert!(
-            std::env::var_os("TESSERA_REQUIRE_BROWSER").is_none(),
-            "TESSERA_REQUIRE_BROWSER is set but {CHROMIUM} or {CHROMEDRIVER} is missing"
-        );
-        eprintln!("skipped: {CHROMIUM} or {CHROMEDRIVER} is not installed");
-        return;
-    }
+    assert!(
+        Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists(),
+        "{CHROMIUM} or {CHROMEDRIVER} is missing: run scripts/install-browser.sh"
+    );
     let started = Instant::now();
-    let base = live::serve(live::state_with_user("docs").await).await;
+    let live = live::start("docs").await;
+    let base = live.base.clone();
     let mut api = example_client::Client::new(&base);
     let login = api
         .login("docs", tests::PASSWORD, "web", Some("swagger"))

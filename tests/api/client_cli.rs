@@ -14,7 +14,8 @@ fn relogin_hint(base: &str, client: &str) -> String {
 
 #[tokio::test]
 async fn two_devices_log_in_list_and_one_revokes_the_other() {
-    let base = live::serve(live::state_with_user("dev").await).await;
+    let live = live::start("dev").await;
+    let base = live.base.clone();
     let laptop = Device::new("laptop", &base);
     let phone = Device::new("phone", &base);
     assert!(
@@ -80,7 +81,8 @@ async fn two_devices_log_in_list_and_one_revokes_the_other() {
 
 #[tokio::test]
 async fn revoke_others_the_api_key_and_logout_all() {
-    let base = live::serve(live::state_with_user("dev").await).await;
+    let live = live::start("dev").await;
+    let base = live.base.clone();
     let (laptop, phone) = (Device::new("laptop", &base), Device::new("phone", &base));
     laptop.login("cli", "laptop").await.ok();
     phone.login("mobile", "phone").await.ok();
@@ -156,7 +158,8 @@ async fn revoke_others_the_api_key_and_logout_all() {
 
 #[tokio::test]
 async fn relogin_refresh_renewal_near_expiry_and_logout() {
-    let base = live::serve(live::state_with_user("dev").await).await;
+    let live = live::start("dev").await;
+    let base = live.base.clone();
     let laptop = Device::new("laptop", &base);
     laptop.login("cli", "laptop").await.ok();
     // Logging in again replaces the stored login and ends its session: no orphan is left.
@@ -205,15 +208,9 @@ async fn relogin_refresh_renewal_near_expiry_and_logout() {
 
 #[tokio::test]
 async fn throttling_wrong_password_and_another_server() {
-    let state = live::state_with_user("dev").await;
-    let slow = server::store::clients::NewClient {
-        throttle_rate: Some("1/h".into()),
-        ..server::store::clients::NewClient::named("slow")
-    };
-    server::store::clients::create(&state.db, slow, state.now())
-        .await
-        .unwrap();
-    let base = live::serve(state).await;
+    let live = live::start("dev").await;
+    live::throttled_client(&live, "slow", "1/h").await;
+    let base = live.base.clone();
     let laptop = Device::new("laptop", &base);
     laptop.login("slow", "laptop").await.ok();
     laptop.run(&["whoami"]).await.ok();

@@ -16,7 +16,8 @@ fn code(result: Result<impl std::fmt::Debug, Error>) -> (u16, String) {
 
 #[tokio::test]
 async fn revoke_others_api_key_and_logout_all() {
-    let base = live::serve(live::state_with_user("lib").await).await;
+    let live = live::start("lib").await;
+    let base = live.base.clone();
     let mut laptop = Client::new(&base);
     let login = laptop
         .login("lib", tests::PASSWORD, "cli", Some("laptop"))
@@ -93,15 +94,9 @@ async fn revoke_others_api_key_and_logout_all() {
 
 #[tokio::test]
 async fn typed_errors_carry_the_spec_code_and_retry_after() {
-    let state = live::state_with_user("lib").await;
-    let slow = server::store::clients::NewClient {
-        throttle_rate: Some("1/m".into()),
-        ..server::store::clients::NewClient::named("slow")
-    };
-    server::store::clients::create(&state.db, slow, state.now())
-        .await
-        .unwrap();
-    let base = live::serve(state).await;
+    let live = live::start("lib").await;
+    live::throttled_client(&live, "slow", "1/m").await;
+    let base = live.base.clone();
     let mut c = Client::new(&base);
     let wrong = code(c.login("lib", "not the password", "cli", None).await);
     assert_eq!(wrong, (400, "invalid_credentials".into()));

@@ -4,7 +4,7 @@
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use serde_json::{Value, json};
-use server::state::Settings;
+use server::Settings;
 use server::token::{self, TokenKind};
 use tests::{Login, TestApp, TestResponse};
 
@@ -69,9 +69,10 @@ async fn verify_answers_identity_in_body_and_headers() {
     assert_eq!(res.status, OK, "{:?}", res.json);
     let expected = json!({
         "user_id": alice.user_id, "username": "alice", "client": "cli",
-        "session_id": alice.session_id, "expiry": expiry,
+        "session_id": alice.session_id, "kind": "session", "scopes": null, "expiry": expiry,
     });
     assert_eq!(res.json, expected);
+    assert_eq!(res.header("x-auth-kind"), "session");
     assert_eq!(res.header("x-auth-user-id"), alice.user_id.to_string());
     assert_eq!(res.header("x-auth-username"), "alice");
     assert_eq!(res.header("x-auth-client"), "cli");
@@ -172,9 +173,12 @@ async fn introspection_describes_a_live_session_token() {
     let (alice, expiry) = alice_on(&app, "cli").await;
     let res = introspect(&app, Some(SECRET), &alice.token).await;
     assert_eq!(res.status, OK, "{:?}", res.json);
+    let created = unix(&app.get("/api/auth/me", &alice.token).await.json["session"]["created"]);
     let expected = json!({
-        "active": true, "user_id": alice.user_id, "username": "alice", "client": "cli",
-        "session_id": alice.session_id, "exp": unix(&expiry), "token_type": "session",
+        "active": true, "token_type": "Bearer", "kind": "session",
+        "sub": alice.user_id.to_string(), "user_id": alice.user_id, "username": "alice",
+        "client": "cli", "client_id": "cli", "session_id": alice.session_id,
+        "iat": created, "exp": unix(&expiry), "auth_time": created,
     });
     assert_eq!(res.json, expected);
     assert_eq!(res.header("cache-control"), "no-store");
@@ -191,11 +195,22 @@ async fn introspection_describes_an_api_key() {
     let session_id = app.get("/api/auth/me", &key).await.json["session"]["id"].clone();
     let res = introspect(&app, Some(SECRET), &key).await;
     assert_eq!(res.status, OK, "{:?}", res.json);
-    let expected = json!({
-        "active": true, "user_id": alice.user_id, "username": "alice", "client": "api",
-        "session_id": session_id, "exp": null, "token_type": "api_key",
-    });
-    assert_eq!(res.json, expected);
+    assert_eq!(res.json["active"], true);
+    assert_eq!(res.json["token_type"], "Bearer");
+    assert_eq!(res.json["kind"], "api_key");
+    assert_eq!(res.json["client"], "api");
+    assert_eq!(res.json["client_id"], "api");
+    assert_eq!(res.json["sub"], alice.user_id.to_string());
+    assert_eq!(res.json["session_id"], session_id);
+    assert_eq!(res.json["exp"], json!(null));
+    assert_eq!(
+        res.json["iat"], res.json["auth_time"],
+        "a key's creation is its proof"
+    );
+    assert!(
+        res.json.get("scope").is_none(),
+        "unrestricted keys carry no scope"
+    );
 }
 
 #[tokio::test]
@@ -269,6 +284,12 @@ async fn introspection_accepts_a_form_body() {
     let res = app.post(path, Some(SECRET), json!({})).await;
     assert_error(&res, StatusCode::BAD_REQUEST, "validation_error");
     assert!(res.json["fields"]["token"].is_array(), "{:?}", res.json);
+    // An empty token is a token that is not active, not a malformed request (RFC 7662).
+    let res = app.post(path, Some(SECRET), json!({"token": ""})).await;
+    assert_eq!(
+        (res.status, res.json.clone()),
+        (OK, json!({"active": false}))
+    );
 }
 
 #[tokio::test]
@@ -279,7 +300,10 @@ async fn introspection_callers_need_the_secret_or_an_admin_token() {
 
     let res = introspect(&app, Some("s3cret-valuf"), &alice.token).await;
     assert_error(&res, StatusCode::UNAUTHORIZED, "invalid_token");
-    assert_eq!(res.header("www-authenticate"), "Bearer realm=\"tessera\"");
+    assert_eq!(
+        res.header("www-authenticate"),
+        "Bearer realm=\"tessera\", error=\"invalid_token\""
+    );
     assert!(res.json.get("active").is_none());
 
     let res = introspect(&app, None, &alice.token).await;

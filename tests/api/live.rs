@@ -1,36 +1,95 @@
-//! A live Tessera on a real TCP port, for the suites that drive it from outside the process
-//! (the `tessera-client` binary, a browser): the wall clock, the default clients, one user.
+//! A live Tessera on a real TCP port, started exactly as the binary starts it
+//! ([`server::startup::Application`]: seeding, purge, use flusher, LISTEN on PostgreSQL, drain
+//! on shutdown), for the suites that drive it from outside the process (real TCP, the
+//! `tessera-client` binary, a browser): the wall clock, the default clients, one user.
 
-use server::state::{AppState, Settings};
-use std::net::SocketAddr;
+use clap::Parser;
+use server::clock::{Clock, SystemClock};
+use server::config::Cli;
+use server::startup::Application;
+use server::state::AppState;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tests::TestDb;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
-/// A wall-clock state on a fresh database with the default clients and user `username`
-/// (password [`tests::PASSWORD`]).
-pub async fn state_with_user(username: &str) -> AppState {
-    let db = tests::fresh_database().await;
-    let state = AppState::with_system_clock(db, Settings::default());
-    server::store::clients::seed_defaults(&state.db, "api", state.now())
-        .await
-        .unwrap();
-    let hash = server::password::hash(tests::PASSWORD.to_string().into())
-        .await
-        .unwrap();
-    server::store::users::create(&state.db, username, hash, false, state.now())
-        .await
-        .unwrap();
-    state
+/// A running server; dropped, it stops with its runtime.
+pub struct Live {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// The server's state (its database, cache, queued uses).
+    pub state: AppState,
+    stop: Option<oneshot::Sender<()>>,
+    handle: Option<JoinHandle<anyhow::Result<()>>>,
+    _db: TestDb,
 }
 
-/// Serves `state` on 127.0.0.1 port 0 until the test's runtime ends; returns the base URL.
-pub async fn serve(state: AppState) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        let app = server::app(state).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, app).await
+impl Live {
+    /// Asks the server to stop as SIGTERM would, and waits until it has drained and written
+    /// its queued uses.
+    pub async fn stop(&mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.handle.take() {
+            Some(handle) => handle.await?,
+            None => Ok(()),
+        }
+    }
+}
+
+/// Starts a server on a fresh database with the default clients and user `username`
+/// (password [`tests::PASSWORD`]), configured by `args` on top of the defaults.
+pub async fn start_with(username: &str, args: &[&str]) -> Live {
+    start_on(username, args, Arc::new(SystemClock)).await
+}
+
+/// [`start_with`] on the given clock.
+pub async fn start_on(username: &str, args: &[&str], clock: Arc<dyn Clock>) -> Live {
+    let db = tests::fresh_database().await;
+    let mut argv = vec!["tessera", "--bind", "127.0.0.1:0"];
+    argv.extend_from_slice(args);
+    let config = Cli::try_parse_from(argv).expect("valid arguments").config;
+    let listen_url = tests::postgres_url().map(|url| match db.schema() {
+        Some(schema) => format!("{url}?options=-c%20search_path%3D{schema}"),
+        None => url,
     });
-    base
+    let app = Application::build_on(config, db.conn(), db.conn(), clock, listen_url)
+        .await
+        .expect("the application builds");
+    let state = app.state().clone();
+    server::service::users::create(&state, username, tests::PASSWORD.to_string().into(), false)
+        .await
+        .unwrap();
+    let base = format!("http://{}", app.local_addr());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let handle = tokio::spawn(app.run_until(async {
+        stopped.await.ok();
+    }));
+    Live {
+        base,
+        state,
+        stop: Some(stop),
+        handle: Some(handle),
+        _db: db,
+    }
+}
+
+/// [`start_with`] with the default configuration.
+pub async fn start(username: &str) -> Live {
+    start_with(username, &[]).await
+}
+
+/// Creates a client with a throttle rate on a live server.
+pub async fn throttled_client(live: &Live, name: &str, rate: &str) {
+    let policy = server::policy::ClientPolicy {
+        throttle_rate: Some(rate.parse().unwrap()),
+        ..Default::default()
+    };
+    server::service::clients::create(&live.state, name, &policy)
+        .await
+        .unwrap();
 }
 
 /// A fresh directory under the system's temporary directory, deleted on drop.

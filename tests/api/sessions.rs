@@ -5,8 +5,8 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
+use server::Settings;
 use server::purge::purge_once;
-use server::state::Settings;
 use std::net::SocketAddr;
 use tests::{PASSWORD, TestApp, TestResponse};
 
@@ -417,18 +417,30 @@ async fn purge_deletes_expired_sessions_in_batches_and_keeps_live_ones() {
     assert_eq!(session_rows(&app).await, 7);
 
     assert_eq!(
-        purge_once(&app.state, 2).await.unwrap(),
+        purge_once(&app.state.db, app.state.clock.as_ref(), 2)
+            .await
+            .unwrap(),
         0,
         "nothing has expired yet"
     );
     app.clock.advance_secs(61.0);
-    assert_eq!(purge_once(&app.state, 2).await.unwrap(), 5);
+    assert_eq!(
+        purge_once(&app.state.db, app.state.clock.as_ref(), 2)
+            .await
+            .unwrap(),
+        5
+    );
     assert_eq!(
         session_rows(&app).await,
         2,
         "the admin's and alice's web sessions remain"
     );
-    assert_eq!(purge_once(&app.state, 2).await.unwrap(), 0);
+    assert_eq!(
+        purge_once(&app.state.db, app.state.clock.as_ref(), 2)
+            .await
+            .unwrap(),
+        0
+    );
     assert_eq!(me_status(&app, &live.token).await, StatusCode::OK);
     assert_eq!(me_status(&app, &admin.token).await, StatusCode::OK);
 }

@@ -1,24 +1,21 @@
-//! Over real TCP: the server as a process would run it, with graceful shutdown.
+//! Over real TCP, started as the binary starts it: queued uses written on shutdown.
 
+use sea_orm::EntityTrait;
 use serde_json::{Value, json};
-use std::net::SocketAddr;
+use server::clock::ManualClock;
+use std::sync::Arc;
 
 #[tokio::test]
-async fn serves_over_tcp_and_drains_on_shutdown() {
-    let state = crate::live::state_with_user("tcp").await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        let app = server::app(state).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                stopped.await.ok();
-            })
-            .await
-    });
+async fn serves_over_tcp_and_writes_queued_uses_on_shutdown() {
+    let clock = ManualClock::new();
+    let mut live = crate::live::start_on(
+        "tcp",
+        &["--purge-interval", "3600"],
+        Arc::new(clock.clone()),
+    )
+    .await;
     let http = reqwest::Client::new();
-    let base = format!("http://{addr}");
+    let base = live.base.clone();
     let login: Value = http
         .post(format!("{base}/api/auth/login/"))
         .header(
@@ -35,22 +32,36 @@ async fn serves_over_tcp_and_drains_on_shutdown() {
     assert_eq!(login["session"]["device_name"], "Firefox 132 on Linux");
     assert_eq!(login["session"]["ip"], "127.0.0.1");
     let token = login["token"].as_str().unwrap();
+    let session_id = login["session"]["id"].as_str().unwrap().to_string();
+    // A minute later, a use is due to be recorded: it is queued, not written on the request.
+    clock.advance_secs(61.0);
     let me = http
-        .get(format!("{base}/api/auth/me"))
+        .get(format!("{base}//api/auth/me"))
         .bearer_auth(token)
         .send()
         .await
         .unwrap();
     assert_eq!(me.status(), 200);
     assert_eq!(me.headers()["cache-control"], "no-store");
-    stop.send(()).unwrap();
-    server.await.unwrap().unwrap();
+    assert!(me.headers().contains_key("x-request-id"));
+    let used_at = live.state.now();
+    let db = live.state.db.clone();
+    live.stop().await.unwrap();
+    let row = entity::session::Entity::find_by_id(session_id)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        row.last_used, used_at,
+        "the queued use was written at shutdown"
+    );
 }
 
 #[tokio::test]
 async fn the_example_client_drives_a_device_lifecycle() {
-    let state = crate::live::state_with_user("lib").await;
-    let base = crate::live::serve(state).await;
+    let live = crate::live::start("lib").await;
+    let base = live.base.clone();
     let mut laptop = example_client::Client::new(&base);
     let mut phone = example_client::Client::new(&base);
     laptop

@@ -11,9 +11,11 @@ use axum::http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
+use server::Settings;
 use server::clock::ManualClock;
-use server::state::{AppState, Settings};
+use server::state::AppState;
 use std::net::SocketAddr;
+use std::ops::Deref;
 use std::sync::Arc;
 use tower::ServiceExt;
 
@@ -23,9 +25,67 @@ pub const POSTGRES_ENV: &str = "TESSERA_TEST_POSTGRES_URL";
 /// A password every test user has.
 pub const PASSWORD: &str = "correct horse battery";
 
+/// The PostgreSQL URL of the matrix run, when set.
+pub fn postgres_url() -> Option<String> {
+    std::env::var(POSTGRES_ENV).ok().filter(|u| !u.is_empty())
+}
+
+/// A fresh, migrated, empty database (no clients seeded). On PostgreSQL it is a schema of its
+/// own, dropped again when this value is dropped.
+pub struct TestDb {
+    conn: DatabaseConnection,
+    /// (server URL, schema) to drop.
+    schema: Option<(String, String)>,
+}
+
+impl Deref for TestDb {
+    type Target = DatabaseConnection;
+
+    fn deref(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+}
+
+impl TestDb {
+    /// The connection.
+    pub fn conn(&self) -> DatabaseConnection {
+        self.conn.clone()
+    }
+
+    /// The schema name on PostgreSQL.
+    pub fn schema(&self) -> Option<&str> {
+        self.schema.as_ref().map(|(_, s)| s.as_str())
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((url, schema)) = self.schema.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime, which cannot be blocked on: a thread with its
+        // own small runtime does the cleanup.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            rt.block_on(async {
+                if let Ok(admin) = Database::connect(&url).await {
+                    let _ = admin
+                        .execute_unprepared(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                        .await;
+                    let _ = admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
 /// A fresh, migrated, empty database (no clients seeded).
-pub async fn fresh_database() -> DatabaseConnection {
-    let db = match std::env::var(POSTGRES_ENV).ok().filter(|u| !u.is_empty()) {
+pub async fn fresh_database() -> TestDb {
+    let (conn, schema) = match postgres_url() {
         Some(url) => {
             let admin = Database::connect(&url)
                 .await
@@ -35,20 +95,25 @@ pub async fn fresh_database() -> DatabaseConnection {
                 .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
                 .await
                 .expect("create schema");
-            let mut opts = ConnectOptions::new(url);
-            opts.set_schema_search_path(schema)
+            let _ = admin.close().await;
+            let mut opts = ConnectOptions::new(url.clone());
+            opts.set_schema_search_path(schema.clone())
                 .max_connections(8)
                 .sqlx_logging(false);
-            Database::connect(opts)
+            let conn = Database::connect(opts)
                 .await
-                .expect("connect to the test schema")
+                .expect("connect to the test schema");
+            (conn, Some((url, schema)))
         }
-        None => server::db::connect("sqlite::memory:")
-            .await
-            .expect("open in-memory SQLite"),
+        None => (
+            server::db::connect("sqlite::memory:")
+                .await
+                .expect("open in-memory SQLite"),
+            None,
+        ),
     };
-    server::db::migrate(&db).await.expect("migrate");
-    db
+    server::db::migrate(&conn).await.expect("migrate");
+    TestDb { conn, schema }
 }
 
 /// A response, with its body parsed as JSON when it is JSON.
@@ -81,6 +146,8 @@ pub struct TestApp {
     pub clock: ManualClock,
     pub router: Router,
     pub peer: SocketAddr,
+    /// Keeps the database (a PostgreSQL schema) until the app is dropped.
+    _db: Option<Arc<TestDb>>,
 }
 
 /// A logged-in user.
@@ -106,31 +173,30 @@ impl TestApp {
     pub async fn with_settings_and_peer(settings: Settings, peer: SocketAddr) -> Self {
         let db = fresh_database().await;
         let clock = ManualClock::new();
-        let state = AppState::new(db, settings, Arc::new(clock.clone()));
-        server::store::clients::seed_defaults(
-            &state.db,
-            &state.settings.api_access_client,
-            state.now(),
-        )
-        .await
-        .expect("seed clients");
+        let state = AppState::new(db.conn(), settings, Arc::new(clock.clone()));
+        server::service::clients::seed_defaults(&state)
+            .await
+            .expect("seed clients");
         let router = server::app(state.clone());
         Self {
             state,
             clock,
             router,
             peer,
+            _db: Some(Arc::new(db)),
         }
     }
 
-    /// An app over an existing state (e.g. a second instance on the same database).
-    pub fn from_state(state: AppState, clock: ManualClock) -> Self {
+    /// An app over an existing state (e.g. a second instance on the same database); `db`
+    /// keeps that database alive.
+    pub fn from_state(state: AppState, clock: ManualClock, db: Option<Arc<TestDb>>) -> Self {
         let router = server::app(state.clone());
         Self {
             state,
             clock,
             router,
             peer: "127.0.0.1:40000".parse().unwrap(),
+            _db: db,
         }
     }
 
@@ -195,15 +261,11 @@ impl TestApp {
 
     /// Creates a user directly in the database; returns its id.
     pub async fn create_user(&self, username: &str, is_admin: bool) -> i64 {
-        let hash = server::password::hash(PASSWORD.to_string().into())
-            .await
-            .unwrap();
-        let user = server::store::users::create(
-            &self.state.db,
+        let user = server::service::users::create(
+            &self.state,
             username,
-            hash,
+            PASSWORD.to_string().into(),
             is_admin,
-            self.state.now(),
         )
         .await
         .unwrap();

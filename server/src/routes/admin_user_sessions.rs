@@ -1,15 +1,14 @@
-//! Admin API for a user's sessions and throttle overrides (SPEC §4.5).
+//! Admin API for a user's sessions and throttle overrides (docs/endpoints.md).
 
-use super::TAG_ADMIN;
-use super::admin_users::find;
+use super::openapi::TAG_ADMIN;
 use super::views::{RevokedCount, SessionView};
-use crate::auth::AdminSession;
-use crate::cache::Target;
+use crate::authn::{AdminOnly, Auth};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{AppJson, AppPath};
 use crate::policy::Rate;
+use crate::service::{sessions, throttles, users};
 use crate::state::AppState;
-use crate::store::{clients, sessions, throttles};
+use crate::store::sessions::Scope;
 use crate::token::TokenKind;
 use axum::{Json, extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
@@ -27,37 +26,37 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// A user's rate on one client.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ThrottleView {
+    #[schema(example = "cli")]
     pub client: String,
     /// `N/s|m|h|d`, or `null` for unlimited.
     #[schema(example = "1000/h")]
     pub rate: Option<String>,
 }
 
-/// `{"rate": "N/m" | null}`; `rate` is required.
+/// `{"rate": "N/m" | null}`; `rate` is required, `null` means unlimited.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PutThrottleRequest {
     #[serde(default, deserialize_with = "crate::extract::double_option")]
-    #[schema(value_type = Option<String>, example = "1000/h")]
-    pub rate: Option<Option<String>>,
+    #[schema(value_type = Option<String>, required = true, pattern = "^[1-9][0-9]{0,8}/[smhd]$", example = "1000/h")]
+    pub rate: Option<Option<Rate>>,
 }
 
-/// List a user's sessions and API key
+/// List a user's sessions and API keys
 #[utoipa::path(get, path = "/api/admin/users/{id}/sessions", tag = TAG_ADMIN, security(("bearer" = [])),
     params(("id" = i32, Path, description = "User id")),
     responses(
-        (status = 200, description = "Sessions and the API key, told apart by kind", body = Vec<SessionView>),
-        (status = 403, description = "Not an admin", body = ErrorBody),
-        (status = 404, description = "No such user", body = ErrorBody),
+        (status = 200, description = "Sessions and API keys, told apart by kind", body = Vec<SessionView>),
+        (status = 404, description = "No such user", body = ErrorBody,
+            example = json!({"code": "not_found", "detail": "Not found."})),
     ))]
 pub async fn list_user_sessions(
     State(state): State<AppState>,
-    _admin: AdminSession,
+    _admin: Auth<AdminOnly>,
     AppPath(id): AppPath<i32>,
 ) -> AppResult<Json<Vec<SessionView>>> {
-    let user = find(&state, id).await?;
+    let user = users::get(&state, id).await?;
     let kinds = [TokenKind::Session, TokenKind::ApiKey];
-    state.flush_touches().await?;
-    let rows = sessions::list_for_user(&state.db, user.id, &kinds, state.now()).await?;
+    let rows = sessions::list_for_user(&state, user.id, &kinds).await?;
     Ok(Json(
         rows.into_iter()
             .map(|(s, client)| SessionView::new(s, client, None))
@@ -65,23 +64,21 @@ pub async fn list_user_sessions(
     ))
 }
 
-/// End all of a user's sessions and the API key
+/// End all of a user's sessions and API keys
 #[utoipa::path(delete, path = "/api/admin/users/{id}/sessions", tag = TAG_ADMIN, security(("bearer" = [])),
     params(("id" = i32, Path, description = "User id")),
     responses(
         (status = 200, description = "How many were ended", body = RevokedCount),
-        (status = 403, description = "Not an admin", body = ErrorBody),
-        (status = 404, description = "No such user", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody,
+            example = json!({"code": "not_found", "detail": "Not found."})),
     ))]
 pub async fn delete_user_sessions(
     State(state): State<AppState>,
-    _admin: AdminSession,
+    _admin: Auth<AdminOnly>,
     AppPath(id): AppPath<i32>,
 ) -> AppResult<Json<RevokedCount>> {
-    let user = find(&state, id).await?;
-    let revoked =
-        sessions::delete_for_user(&state.db, user.id, sessions::Scope::All, state.now()).await?;
-    state.invalidate(Target::User(user.id)).await;
+    let user = users::get(&state, id).await?;
+    let revoked = sessions::revoke_user(&state, user.id, Scope::All).await?;
     Ok(Json(RevokedCount { revoked }))
 }
 
@@ -90,16 +87,15 @@ pub async fn delete_user_sessions(
     params(("id" = i32, Path, description = "User id")),
     responses(
         (status = 200, description = "Overrides by client", body = Vec<ThrottleView>),
-        (status = 403, description = "Not an admin", body = ErrorBody),
-        (status = 404, description = "No such user", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody,
+            example = json!({"code": "not_found", "detail": "Not found."})),
     ))]
 pub async fn list_user_throttles(
     State(state): State<AppState>,
-    _admin: AdminSession,
+    _admin: Auth<AdminOnly>,
     AppPath(id): AppPath<i32>,
 ) -> AppResult<Json<Vec<ThrottleView>>> {
-    let user = find(&state, id).await?;
-    let rows = throttles::list(&state.db, user.id).await?;
+    let rows = throttles::list(&state, id).await?;
     Ok(Json(
         rows.into_iter()
             .map(|(client, rate)| ThrottleView { client, rate })
@@ -109,42 +105,29 @@ pub async fn list_user_throttles(
 
 /// Set a user's rate on a client
 ///
-/// Overrides the client's rate for this user; `null` means unlimited. Applies from the next request.
+/// Overrides the client's rate for this user; `null` means unlimited. Applies from the next
+/// request.
 #[utoipa::path(put, path = "/api/admin/users/{id}/throttles/{client}", tag = TAG_ADMIN, security(("bearer" = [])),
     params(("id" = i32, Path, description = "User id"), ("client" = String, Path, description = "Client name")),
     request_body = PutThrottleRequest,
     responses(
         (status = 200, description = "The override", body = ThrottleView),
-        (status = 400, description = "Invalid rate", body = ErrorBody),
-        (status = 403, description = "Not an admin", body = ErrorBody),
-        (status = 404, description = "No such user or client", body = ErrorBody),
+        (status = 404, description = "No such user or client", body = ErrorBody,
+            example = json!({"code": "not_found", "detail": "Not found."})),
     ))]
 pub async fn put_user_throttle(
     State(state): State<AppState>,
-    _admin: AdminSession,
+    _admin: Auth<AdminOnly>,
     AppPath((id, client)): AppPath<(i32, String)>,
     AppJson(req): AppJson<PutThrottleRequest>,
 ) -> AppResult<Json<ThrottleView>> {
-    let user = find(&state, id).await?;
-    let client = clients::find_by_name(&state.db, &client)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let rate = match req.rate {
-        None => return Err(AppError::field("rate", "This field is required.")),
-        Some(Some(r)) if r.parse::<Rate>().is_err() => {
-            return Err(AppError::field(
-                "rate",
-                "Enter N/s, N/m, N/h or N/d with N ≥ 1, or null.",
-            ));
-        }
-        Some(rate) => rate,
+    let Some(rate) = req.rate else {
+        return Err(AppError::field("rate", "This field is required."));
     };
-    throttles::put(&state.db, user.id, client.id, rate.clone()).await?;
-    // The effective rate is part of the cached row.
-    state.invalidate(Target::User(user.id)).await;
+    throttles::put(&state, id, &client, rate).await?;
     Ok(Json(ThrottleView {
-        client: client.name,
-        rate,
+        client,
+        rate: rate.map(|r| r.to_string()),
     }))
 }
 
@@ -153,21 +136,14 @@ pub async fn put_user_throttle(
     params(("id" = i32, Path, description = "User id"), ("client" = String, Path, description = "Client name")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 403, description = "Not an admin", body = ErrorBody),
-        (status = 404, description = "No such user, client or override", body = ErrorBody),
+        (status = 404, description = "No such user, client or override", body = ErrorBody,
+            example = json!({"code": "not_found", "detail": "Not found."})),
     ))]
 pub async fn delete_user_throttle(
     State(state): State<AppState>,
-    _admin: AdminSession,
+    _admin: Auth<AdminOnly>,
     AppPath((id, client)): AppPath<(i32, String)>,
 ) -> AppResult<StatusCode> {
-    let user = find(&state, id).await?;
-    let client = clients::find_by_name(&state.db, &client)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !throttles::delete(&state.db, user.id, client.id).await? {
-        return Err(AppError::NotFound);
-    }
-    state.invalidate(Target::User(user.id)).await;
+    throttles::delete(&state, id, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }

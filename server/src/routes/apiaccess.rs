@@ -1,15 +1,13 @@
-//! The API-access key (SPEC §4.4): one per user, on the API-access client.
+//! The API-access key (docs/endpoints.md, "API key"): one per user, on the API-access client.
 
-use super::TAG_SESSIONS;
-use crate::auth::AuthSession;
-use crate::cache::Target;
+use super::openapi::TAG_SESSIONS;
+use crate::authn::Auth;
 use crate::clock::to_datetime;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::net::Caller;
-use crate::policy;
+use crate::service::apikeys;
 use crate::state::AppState;
-use crate::store::{clients, sessions};
-use crate::token::{self, TokenKind};
+use crate::token;
 use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
 use entity::session;
@@ -25,10 +23,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The caller's API key (never the token itself).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApiKeyView {
+    #[schema(example = "api")]
     pub client: String,
     pub created: DateTime<Utc>,
     pub last_used: DateTime<Utc>,
     pub expiry: Option<DateTime<Utc>>,
+    #[schema(example = "tsk_Q2xa")]
     pub token_hint: String,
 }
 
@@ -49,7 +49,7 @@ impl ApiKeyView {
 pub struct NewApiKey {
     #[serde(flatten)]
     pub key: ApiKeyView,
-    #[schema(example = "tsk_AbCdEfGhIjKlMnOpQrStUvWxYz0123451a2B3c")]
+    #[schema(example = "tsk_AbCdEfGhIjKlMnOpQrStUvWxYz0123453pnQdu")]
     pub token: String,
 }
 
@@ -57,19 +57,13 @@ pub struct NewApiKey {
 #[utoipa::path(get, path = "/api/auth/apiaccess", tag = TAG_SESSIONS, security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller's API key", body = ApiKeyView),
-        (status = 401, description = "Not authenticated", body = ErrorBody),
-        (status = 404, description = "No API key", body = ErrorBody),
+        (status = 404, description = "No API key", body = ErrorBody,
+            example = json!({"code": "not_found", "detail": "Not found."})),
     ))]
-pub async fn get_api_key(
-    State(state): State<AppState>,
-    auth: AuthSession,
-) -> AppResult<Json<ApiKeyView>> {
-    let now = state.now();
-    match sessions::find_api_key(&state.db, auth.row.user_id).await? {
-        Some((key, client)) if key.expiry.is_none_or(|e| e > now) => {
-            Ok(Json(ApiKeyView::new(&key, client)))
-        }
-        _ => Err(AppError::NotFound),
+pub async fn get_api_key(State(state): State<AppState>, auth: Auth) -> AppResult<Json<ApiKeyView>> {
+    match apikeys::find(&state, auth.user().id).await? {
+        Some((key, client)) => Ok(Json(ApiKeyView::new(&key, client))),
+        None => Err(AppError::NotFound),
     }
 }
 
@@ -79,49 +73,20 @@ pub async fn get_api_key(
 #[utoipa::path(post, path = "/api/auth/apiaccess", tag = TAG_SESSIONS, security(("bearer" = [])),
     responses(
         (status = 201, description = "Created", body = NewApiKey),
-        (status = 400, description = "The API-access client does not exist", body = ErrorBody),
-        (status = 401, description = "Not authenticated", body = ErrorBody),
-        (status = 409, description = "An API key exists already", body = ErrorBody),
+        (status = 400, description = "The API-access client does not exist", body = ErrorBody,
+            example = json!({"code": "api_access_unavailable", "detail": "API keys are not enabled on this server."})),
+        (status = 409, description = "An API key exists already", body = ErrorBody,
+            example = json!({"code": "conflict", "detail": "You already have an API key; delete it first."})),
     ))]
 pub async fn create_api_key(
     State(state): State<AppState>,
-    auth: AuthSession,
+    auth: Auth,
     caller: Caller,
 ) -> AppResult<(StatusCode, Json<NewApiKey>)> {
-    let Some(client) = clients::find_by_name(&state.db, &state.settings.api_access_client).await?
-    else {
-        return Err(AppError::bad_request(
-            "api_access_unavailable",
-            "API keys are not enabled on this server.",
-        ));
-    };
-    let now = state.now();
-    if let Some((old, _)) = sessions::find_api_key(&state.db, auth.row.user_id).await? {
-        if old.expiry.is_none_or(|e| e > now) {
-            return Err(AppError::Conflict(
-                "You already have an API key; delete it first.".into(),
-            ));
-        }
-        sessions::delete(&state.db, &old.id).await?;
-        state.invalidate(Target::Session(old.id)).await;
-    }
-    let minted = token::generate(TokenKind::ApiKey);
-    let new = sessions::NewSession {
-        kind: TokenKind::ApiKey,
-        user_id: auth.row.user_id,
-        client_id: client.id,
-        device_name: "API key".into(),
-        user_agent: caller.user_agent,
-        ip: caller.ip.map(|ip| ip.to_string()),
-        expiry: policy::expiry(now, now, client.token_ttl, client.max_lifetime),
-        digest: minted.digest.clone(),
-        hint: minted.hint.clone(),
-    };
-    // The partial unique index turns a racing second POST into a 409 here.
-    let key = sessions::insert(&state.db, new, now).await?;
+    let issued = apikeys::create(&state, auth.user().id, caller).await?;
     let body = NewApiKey {
-        key: ApiKeyView::new(&key, client.name),
-        token: token::reveal(&minted),
+        key: ApiKeyView::new(&issued.session, issued.client_name),
+        token: token::reveal(&issued.token),
     };
     Ok((StatusCode::CREATED, Json(body)))
 }
@@ -130,19 +95,12 @@ pub async fn create_api_key(
 #[utoipa::path(delete, path = "/api/auth/apiaccess", tag = TAG_SESSIONS, security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Not authenticated", body = ErrorBody),
-        (status = 404, description = "No API key", body = ErrorBody),
+        (status = 404, description = "No API key", body = ErrorBody,
+            example = json!({"code": "not_found", "detail": "Not found."})),
     ))]
-pub async fn delete_api_key(
-    State(state): State<AppState>,
-    auth: AuthSession,
-) -> AppResult<StatusCode> {
-    let Some((key, _)) = sessions::find_api_key(&state.db, auth.row.user_id).await? else {
-        return Err(AppError::NotFound);
-    };
-    if !sessions::delete(&state.db, &key.id).await? {
+pub async fn delete_api_key(State(state): State<AppState>, auth: Auth) -> AppResult<StatusCode> {
+    if !apikeys::delete(&state, auth.user().id).await? {
         return Err(AppError::NotFound);
     }
-    state.invalidate(Target::Session(key.id)).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,21 +1,19 @@
-//! Token lifecycle (SPEC §4.1): login, refresh, logout, logout-all, me.
+//! Token lifecycle (docs/endpoints.md): login, refresh, logout, logout-all, me.
 
+use super::openapi::TAG_AUTH;
 use super::views::{SessionView, UserSummary};
-use super::{TAG_AUTH, validation};
-use crate::auth::AuthSession;
-use crate::cache::Target;
+use crate::authn::Auth;
 use crate::clock::to_datetime;
-use crate::error::{AppError, AppResult, ErrorBody};
+use crate::error::AppResult;
 use crate::extract::JsonOrForm;
-use crate::net::{Caller, device_name};
-use crate::policy;
+use crate::net::Caller;
+use crate::rules::Fields;
+use crate::service::{login, sessions};
 use crate::state::AppState;
-use crate::store::{clients, sessions, users};
-use crate::token::{self, TokenKind};
-use crate::touches::Touch;
+use crate::store::sessions::Scope;
+use crate::token;
 use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
-use sea_orm::TransactionTrait;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -34,22 +32,23 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Login credentials (JSON or form-encoded).
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginRequest {
-    #[schema(example = "alice")]
+    #[schema(value_type = String, required = true, example = "alice", pattern = "\\S")]
     pub username: Option<String>,
-    #[schema(example = "correct horse battery staple", format = Password)]
+    #[schema(value_type = String, required = true, example = "correct horse battery", format = Password, pattern = "\\S")]
     pub password: Option<String>,
     /// Client name, e.g. `web`, `mobile`, `cli`.
-    #[schema(example = "cli")]
+    #[schema(value_type = String, required = true, example = "cli", pattern = "\\S")]
     pub client: Option<String>,
-    /// Shown in the session list; derived from the User-Agent when absent.
-    #[schema(example = "Alice's laptop")]
+    /// Shown in the session list (at most 100 characters); derived from the User-Agent when
+    /// absent.
+    #[schema(example = "Alice's laptop", max_length = 100)]
     pub device_name: Option<String>,
 }
 
 /// A new token and its session. The token is shown only here.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LoginResponse {
-    #[schema(example = "tss_AbCdEfGhIjKlMnOpQrStUvWxYz0123451a2B3c")]
+    #[schema(example = "tss_AbCdEfGhIjKlMnOpQrStUvWxYz0123450DJdDE")]
     pub token: String,
     pub expiry: Option<DateTime<Utc>>,
     pub session: SessionView,
@@ -69,13 +68,6 @@ pub struct MeResponse {
     pub session: SessionView,
 }
 
-fn invalid_credentials() -> AppError {
-    AppError::bad_request(
-        "invalid_credentials",
-        "Unable to log in with provided credentials.",
-    )
-}
-
 /// Log in and get a token for one device
 ///
 /// Creates a new session on the named client. Wrong password, unknown and inactive users all
@@ -87,110 +79,44 @@ fn invalid_credentials() -> AppError {
     )),
     responses(
         (status = 200, description = "Logged in", body = LoginResponse),
-        (status = 400, description = "Invalid input, credentials or client", body = ErrorBody),
-        (status = 415, description = "Unsupported content type", body = ErrorBody),
-        (status = 429, description = "Too many attempts", body = ErrorBody),
+        (status = 400, description = "Invalid input, credentials or client", body = crate::error::ErrorBody,
+            example = json!({"code": "invalid_credentials", "detail": "Unable to log in with provided credentials."})),
+        (status = 429, description = "Too many attempts; see Retry-After", body = crate::error::ErrorBody,
+            example = json!({"code": "throttled", "detail": "Request was throttled. Expected available in 6 seconds."})),
     ))]
 pub async fn create_login(
     State(state): State<AppState>,
     caller: Caller,
     JsonOrForm(req): JsonOrForm<LoginRequest>,
 ) -> AppResult<Json<LoginResponse>> {
-    let mut fields = validation::Fields::default();
+    let mut fields = Fields::default();
     let username = fields.required("username", req.username);
     let password = fields.required("password", req.password);
-    let client_name = fields.required("client", req.client);
+    let client = fields.required("client", req.client);
     let device = req
         .device_name
         .map(|d| d.trim().to_string())
         .filter(|d| !d.is_empty());
-    if device.as_ref().is_some_and(|d| d.chars().count() > 100) {
-        fields.add(
-            "device_name",
-            "Ensure this field has no more than 100 characters.",
-        );
-    }
-    fields.finish()?;
-    let (username, password, client_name) = (
-        username.unwrap_or_default(),
-        password.unwrap_or_default(),
-        client_name.unwrap_or_default(),
+    fields.check(
+        "device_name",
+        device.as_deref(),
+        |d: &str| d.chars().count() <= 100,
+        "Ensure this field has no more than 100 characters.",
     );
-
-    if let Err(refused) = state.throttles.spend_login(caller.ip, &username).await {
-        state.metrics.observe_login("throttled");
-        return Err(AppError::Throttled {
-            wait_secs: refused.wait_secs,
-        });
-    }
-    let Some(client) = clients::find_by_name(&state.db, &client_name).await? else {
-        state.metrics.observe_login("unknown_client");
-        return Err(AppError::bad_request(
-            "unknown_client",
-            "No client with that name.",
-        ));
+    fields.finish()?;
+    let creds = login::Credentials {
+        username: username.unwrap_or_default(),
+        password: SecretString::from(password.unwrap_or_default()),
+        client: client.unwrap_or_default(),
+        device_name: device,
     };
-    if client.name == state.settings.api_access_client {
-        state.metrics.observe_login("invalid_client");
-        return Err(AppError::bad_request(
-            "invalid_client",
-            "This client issues API keys only; use POST /api/auth/apiaccess.",
-        ));
-    }
-    let user = users::find_by_username(&state.db, &username).await?;
-    let verified = crate::password::verify(
-        SecretString::from(password),
-        user.as_ref().map(|u| u.password_hash.clone()),
-    )
-    .await?;
-    let user = match user {
-        Some(user) if verified && user.is_active => user,
-        _ => {
-            state.metrics.observe_login("invalid_credentials");
-            return Err(invalid_credentials());
-        }
-    };
-
-    let now = state.now();
-    let minted = token::generate(TokenKind::Session);
-    let new = sessions::NewSession {
-        kind: TokenKind::Session,
-        user_id: user.id,
-        client_id: client.id,
-        device_name: device.unwrap_or_else(|| device_name(&caller.user_agent)),
-        user_agent: caller.user_agent,
-        ip: caller.ip.map(|ip| ip.to_string()),
-        expiry: policy::expiry(now, now, client.token_ttl, client.max_lifetime),
-        digest: minted.digest.clone(),
-        hint: minted.hint.clone(),
-    };
-    if client.max_sessions.is_some() {
-        // Eviction orders by last_used: write the uses this instance has only noted so far.
-        state.flush_touches().await?;
-    }
-    let txn = state.db.begin().await?;
-    let session = sessions::insert(&txn, new, now).await?;
-    let mut evicted = 0;
-    if let Some(max) = client.max_sessions {
-        evicted = sessions::enforce_max_sessions(&txn, user.id, client.id, max.max(1) as u64, now)
-            .await?;
-    }
-    users::set_last_login(&txn, user.id, now).await?;
-    txn.commit().await?;
-    if evicted > 0 {
-        state.invalidate(Target::User(user.id)).await;
-    }
-    state.metrics.observe_login("success");
-
+    let done = login::login(&state, creds, caller).await?;
+    let session = done.issued.session;
     Ok(Json(LoginResponse {
-        token: token::reveal(&minted),
+        token: token::reveal(&done.issued.token),
         expiry: session.expiry.map(to_datetime),
-        session: SessionView::new(session.clone(), client.name, Some(&session.id)),
-        user: UserSummary {
-            id: user.id,
-            username: user.username,
-            is_admin: user.is_admin,
-        },
+        session: SessionView::new(session.clone(), done.issued.client_name, Some(&session.id)),
+        user: UserSummary::from(&done.user),
     }))
 }
 
@@ -198,35 +124,12 @@ pub async fn create_login(
 ///
 /// Moves the expiry to min(now + token_ttl, created + max_lifetime). The token does not change.
 #[utoipa::path(post, path = "/api/auth/refresh", tag = TAG_AUTH, security(("bearer" = [])),
-    responses(
-        (status = 200, description = "Renewed", body = RefreshResponse),
-        (status = 401, description = "Not authenticated", body = ErrorBody),
-        (status = 429, description = "Throttled", body = ErrorBody),
-    ))]
+    responses((status = 200, description = "Renewed", body = RefreshResponse)))]
 pub async fn refresh_token(
     State(state): State<AppState>,
-    auth: AuthSession,
+    auth: Auth,
 ) -> AppResult<Json<RefreshResponse>> {
-    let now = state.now();
-    let row = &auth.row;
-    let expiry = policy::expiry(now, row.created, row.token_ttl, row.max_lifetime);
-    // Supersede any queued auto-renewal, which would otherwise write an older expiry later.
-    state.touches.record(
-        &row.session_id,
-        Touch {
-            last_used: now,
-            renewed_to: Some(expiry),
-        },
-    );
-    let still_there = sessions::touch(&state.db, &row.session_id, now, Some(expiry)).await?;
-    state.cache.forget(&auth.digest);
-    if !still_there {
-        // Logged out while this request was in flight.
-        return Err(AppError::Unauthorized {
-            code: "invalid_token",
-            detail: "Invalid token.",
-        });
-    }
+    let expiry = sessions::renew(&state, &auth).await?;
     Ok(Json(RefreshResponse {
         expiry: expiry.map(to_datetime),
     }))
@@ -236,70 +139,30 @@ pub async fn refresh_token(
 ///
 /// Ends the presenting session (or API key).
 #[utoipa::path(post, path = "/api/auth/logout", tag = TAG_AUTH, security(("bearer" = [])),
-    responses(
-        (status = 204, description = "Logged out"),
-        (status = 401, description = "Not authenticated", body = ErrorBody),
-    ))]
-pub async fn delete_logout(
-    State(state): State<AppState>,
-    auth: AuthSession,
-) -> AppResult<StatusCode> {
-    sessions::delete(&state.db, &auth.row.session_id).await?;
-    state.invalidate(Target::Session(auth.row.session_id)).await;
+    responses((status = 204, description = "Logged out")))]
+pub async fn delete_logout(State(state): State<AppState>, auth: Auth) -> AppResult<StatusCode> {
+    sessions::end(&state, &auth).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Log out everywhere
 ///
-/// Ends every session of the user, and the API key.
+/// Ends every session and API key of the user.
 #[utoipa::path(post, path = "/api/auth/logoutall", tag = TAG_AUTH, security(("bearer" = [])),
-    responses(
-        (status = 204, description = "Logged out everywhere"),
-        (status = 401, description = "Not authenticated", body = ErrorBody),
-    ))]
-pub async fn delete_all_logins(
-    State(state): State<AppState>,
-    auth: AuthSession,
-) -> AppResult<StatusCode> {
-    sessions::delete_for_user(
-        &state.db,
-        auth.row.user_id,
-        sessions::Scope::All,
-        state.now(),
-    )
-    .await?;
-    state.invalidate(Target::User(auth.row.user_id)).await;
+    responses((status = 204, description = "Logged out everywhere")))]
+pub async fn delete_all_logins(State(state): State<AppState>, auth: Auth) -> AppResult<StatusCode> {
+    sessions::revoke_user(&state, auth.user().id, Scope::All).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Who am I
 ///
-/// The user and the session behind the presenting token.
+/// The user and the session (or API key) behind the presenting credential.
 #[utoipa::path(get, path = "/api/auth/me", tag = TAG_AUTH, security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The caller", body = MeResponse),
-        (status = 401, description = "Not authenticated", body = ErrorBody),
-    ))]
-pub async fn get_me(auth: AuthSession) -> AppResult<Json<MeResponse>> {
-    let row = auth.row;
-    Ok(Json(MeResponse {
-        user: UserSummary {
-            id: row.user_id,
-            username: row.username.clone(),
-            is_admin: row.is_admin,
-        },
-        session: SessionView {
-            is_current: true,
-            id: row.session_id,
-            kind: row.kind,
-            client: row.client_name,
-            device_name: row.device_name,
-            user_agent: row.user_agent,
-            ip: row.ip,
-            created: to_datetime(row.created),
-            last_used: to_datetime(row.last_used),
-            expiry: row.expiry.map(to_datetime),
-            token_hint: row.token_hint,
-        },
-    }))
+    responses((status = 200, description = "The caller", body = MeResponse)))]
+pub async fn get_me(auth: Auth) -> Json<MeResponse> {
+    Json(MeResponse {
+        user: UserSummary::from(auth.user()),
+        session: SessionView::current(&auth),
+    })
 }

@@ -1,14 +1,16 @@
-//! Resource-server integration (SPEC §4.3): forward-auth and introspection.
+//! Resource-server integration (docs/endpoints.md): forward-auth and introspection.
 
-use super::TAG_INTEGRATION;
-use crate::auth::{IntrospectionCaller, Unmetered, lookup, spend_budget};
-use crate::clock::SECOND;
+use super::openapi::TAG_INTEGRATION;
+use crate::authn::{self, Auth, IntrospectionCaller, Unmetered};
+use crate::clock::{SECOND, to_datetime};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{AppQuery, JsonOrForm};
+use crate::principal::Principal;
+use crate::service::sessions::{self, Mode};
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, request::Parts};
-use axum::{Json, routing::MethodRouter};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -21,31 +23,34 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(introspect_token))
 }
 
-/// The other methods forward-auth answers like GET (proxies forward the original method).
-pub fn verify_other_methods() -> MethodRouter<AppState> {
-    axum::routing::post(verify_token)
-        .put(verify_token)
-        .patch(verify_token)
-        .delete(verify_token)
-        .options(verify_token)
-}
-
 /// Client filters for forward-auth.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct VerifyQuery {
-    /// Comma-separated client names; when given, the token's client must be one of them.
+    /// Comma-separated client names; when given, the token's client must be one of them
+    /// (names are trimmed; empty items are ignored).
+    #[param(example = "web,mobile")]
     pub allow_clients: Option<String>,
     /// Comma-separated client names the token's client must not be.
+    #[param(example = "cli")]
     pub deny_clients: Option<String>,
 }
 
-/// Who the token belongs to.
+/// Who the credential belongs to.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct VerifyResponse {
     pub user_id: i32,
+    #[schema(example = "alice")]
     pub username: String,
+    #[schema(example = "web")]
     pub client: String,
+    #[schema(example = "5f0c8a4e-8f0e-4f5b-9a57-1f2d3c4b5a69")]
     pub session_id: String,
+    /// `session` or `api_key`.
+    #[schema(example = "session")]
+    pub kind: String,
+    /// The key's scopes; `null` for sessions and unrestricted keys (which hold every scope).
+    pub scopes: Option<Vec<String>>,
     pub expiry: Option<DateTime<Utc>>,
 }
 
@@ -61,52 +66,60 @@ fn listed(list: &Option<String>, name: &str) -> Option<bool> {
     (!items.is_empty()).then(|| items.contains(&name))
 }
 
+fn identity_headers(principal: &Principal) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    let mut set = |name: &'static str, value: &str| {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            headers.insert(HeaderName::from_static(name), v);
+        }
+    };
+    set("x-auth-user-id", &principal.user().id.to_string());
+    set("x-auth-username", &principal.user().username);
+    set("x-auth-client", &principal.client().name);
+    set("x-auth-session-id", &principal.session().id);
+    set("x-auth-kind", principal.session().kind.as_str());
+    headers
+}
+
 /// Forward-auth for reverse proxies
 ///
-/// Authenticates the `Authorization` header (nginx `auth_request`, Traefik ForwardAuth, Envoy
-/// ext_authz), applies the (user, client) budget and the client filters, and answers 200 with
+/// Authenticates the credential (nginx `auth_request`, Traefik ForwardAuth, Envoy ext_authz),
+/// applies the client filters and then the (user, client) budget, and answers 200 with
 /// `X-Auth-*` identity headers. Every HTTP method is answered alike.
-#[utoipa::path(get, path = "/api/auth/verify", tag = TAG_INTEGRATION, security(("bearer" = [])),
+#[utoipa::path(method(get, post, put, patch, delete, options), path = "/api/auth/verify",
+    tag = TAG_INTEGRATION, security(("bearer" = [])),
     params(VerifyQuery),
     responses(
         (status = 200, description = "Valid; identity in the body and X-Auth-* headers", body = VerifyResponse,
-            headers(("X-Auth-User-Id" = String), ("X-Auth-Username" = String), ("X-Auth-Client" = String), ("X-Auth-Session-Id" = String))),
-        (status = 401, description = "Not authenticated", body = ErrorBody),
-        (status = 403, description = "Client not allowed", body = ErrorBody),
-        (status = 429, description = "Over budget", body = ErrorBody),
+            headers(("X-Auth-User-Id" = String), ("X-Auth-Username" = String), ("X-Auth-Client" = String),
+                    ("X-Auth-Session-Id" = String), ("X-Auth-Kind" = String))),
+        (status = 403, description = "Client not allowed", body = ErrorBody,
+            example = json!({"code": "permission_denied", "detail": "You do not have permission to perform this action."})),
     ))]
 pub async fn verify_token(
     State(state): State<AppState>,
     parts: Parts,
-    Unmetered(auth): Unmetered,
+    auth: Auth<Unmetered>,
     AppQuery(query): AppQuery<VerifyQuery>,
 ) -> AppResult<(HeaderMap, Json<VerifyResponse>)> {
-    let client = auth.row.client_name.as_str();
+    let client = auth.client().name.as_str();
     if listed(&query.allow_clients, client) == Some(false)
         || listed(&query.deny_clients, client) == Some(true)
     {
         return Err(AppError::Forbidden);
     }
-    spend_budget(&state, &parts, &auth).await?;
-    let row = auth.row;
-    let mut headers = HeaderMap::new();
-    let mut set = |name: &'static str, value: String| {
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            headers.insert(HeaderName::from_static(name), v);
-        }
-    };
-    set("x-auth-user-id", row.user_id.to_string());
-    set("x-auth-username", row.username.clone());
-    set("x-auth-client", row.client_name.clone());
-    set("x-auth-session-id", row.session_id.clone());
+    authn::spend(&state, &parts, &auth).await?;
+    let (user, session) = (auth.user(), auth.session());
     Ok((
-        headers,
+        identity_headers(&auth),
         Json(VerifyResponse {
-            user_id: row.user_id,
-            username: row.username,
-            client: row.client_name,
-            session_id: row.session_id,
-            expiry: row.expiry.map(crate::clock::to_datetime),
+            user_id: user.id,
+            username: user.username.clone(),
+            client: auth.client().name.clone(),
+            session_id: session.id.clone(),
+            kind: session.kind.as_str().to_string(),
+            scopes: None,
+            expiry: session.expiry.map(to_datetime),
         }),
     ))
 }
@@ -114,6 +127,8 @@ pub async fn verify_token(
 /// The token to introspect (JSON or form-encoded).
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct IntrospectRequest {
+    /// The token; an empty or malformed one is simply not active.
+    #[schema(value_type = String, required = true, example = "tss_AbCdEfGhIjKlMnOpQrStUvWxYz0123450DJdDE")]
     pub token: Option<String>,
 }
 
@@ -122,18 +137,35 @@ pub struct IntrospectRequest {
 pub struct ActiveToken {
     /// Always true.
     pub active: bool,
+    /// Always `Bearer`.
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// `session` or `api_key`.
+    #[schema(example = "session")]
+    pub kind: &'static str,
+    /// The user id, as a string.
+    #[schema(example = "42")]
+    pub sub: String,
     pub user_id: i32,
+    #[schema(example = "alice")]
     pub username: String,
+    #[schema(example = "web")]
     pub client: String,
+    /// The client name again, under its RFC 7662 name.
+    #[schema(example = "web")]
+    pub client_id: String,
     pub session_id: String,
+    /// When the session was created, Unix seconds.
+    pub iat: i64,
     /// Expiry in Unix seconds, or `null`.
     pub exp: Option<i64>,
-    /// `session` or `api_key`.
-    pub token_type: String,
+    /// When the user last proved their password for this session, Unix seconds.
+    pub auth_time: i64,
 }
 
-/// `{"active": false}`.
+/// `{"active": false}`, and nothing else.
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct InactiveToken {
     /// Always false.
     pub active: bool,
@@ -150,25 +182,20 @@ pub enum IntrospectResponse {
 /// Introspect a token (RFC 7662)
 ///
 /// For trusted services: authenticate with an admin token or the introspection secret. An
-/// unknown, expired, revoked or malformed token, or one whose user is inactive, is
+/// unknown, expired, revoked, malformed or empty token, or one whose user is inactive, is
 /// `{"active": false}`. Introspection spends no budget and does not count as a use.
-#[utoipa::path(post, path = "/api/auth/introspect", tag = TAG_INTEGRATION, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/auth/introspect", tag = TAG_INTEGRATION, security(("introspection" = [])),
     request_body(content(
         (IntrospectRequest = "application/json"),
         (IntrospectRequest = "application/x-www-form-urlencoded"),
     )),
-    responses(
-        (status = 200, description = "The token's state", body = IntrospectResponse),
-        (status = 400, description = "Invalid input", body = ErrorBody),
-        (status = 401, description = "Caller not authenticated", body = ErrorBody),
-        (status = 403, description = "Caller not allowed", body = ErrorBody),
-    ))]
+    responses((status = 200, description = "The token's state", body = IntrospectResponse)))]
 pub async fn introspect_token(
     State(state): State<AppState>,
     _caller: IntrospectionCaller,
     JsonOrForm(req): JsonOrForm<IntrospectRequest>,
 ) -> AppResult<Json<IntrospectResponse>> {
-    let Some(token) = req.token.filter(|t| !t.trim().is_empty()) else {
+    let Some(token) = req.token else {
         return Err(AppError::field("token", "This field is required."));
     };
     let inactive = || {
@@ -176,18 +203,25 @@ pub async fn introspect_token(
             active: false,
         }))
     };
-    let row = match lookup(&state, token.trim(), false).await {
-        Ok(verified) => verified.row,
+    let record = match sessions::verify(&state, token.trim(), Mode::Inspect).await {
+        Ok(verified) => verified.record,
         Err(AppError::Unauthorized { .. }) => return Ok(inactive()),
         Err(other) => return Err(other),
     };
+    let (user, session) = (&record.user, &record.session);
+    let secs = |micros: i64| micros.div_euclid(SECOND);
     Ok(Json(IntrospectResponse::Active(ActiveToken {
         active: true,
-        user_id: row.user_id,
-        username: row.username,
-        client: row.client_name,
-        session_id: row.session_id,
-        exp: row.expiry.map(|e| e.div_euclid(SECOND)),
-        token_type: row.kind,
+        token_type: "Bearer",
+        kind: session.kind.as_str(),
+        sub: user.id.to_string(),
+        user_id: user.id,
+        username: user.username.clone(),
+        client: record.client.name.clone(),
+        client_id: record.client.name.clone(),
+        session_id: session.id.clone(),
+        iat: secs(session.created),
+        exp: session.expiry.map(secs),
+        auth_time: secs(session.created),
     })))
 }

@@ -1,6 +1,6 @@
-//! Operations (SPEC §4.6): liveness, readiness, metrics.
+//! Operations (docs/operations.md): liveness, readiness, metrics.
 
-use super::TAG_OPS;
+use super::openapi::TAG_OPS;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::state::AppState;
 use axum::http::header;
@@ -35,7 +35,8 @@ pub async fn get_health() -> Json<Status> {
 /// 503 when the database does not answer.
 #[utoipa::path(get, path = "/readyz", tag = TAG_OPS, responses(
     (status = 200, description = "Ready", body = Status),
-    (status = 503, description = "Database unavailable", body = ErrorBody),
+    (status = 503, description = "Database unavailable", body = ErrorBody,
+        example = json!({"code": "unavailable", "detail": "The service is temporarily unavailable."})),
 ))]
 pub async fn get_readiness(State(state): State<AppState>) -> AppResult<Json<Status>> {
     match state.db.ping().await {

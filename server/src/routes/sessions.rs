@@ -1,13 +1,13 @@
-//! Session management (SPEC §4.2): list your devices, revoke one, revoke all others.
+//! Session management (docs/endpoints.md): list your devices, revoke one, revoke all others.
 
-use super::TAG_SESSIONS;
+use super::openapi::TAG_SESSIONS;
 use super::views::{RevokedCount, SessionView};
-use crate::auth::AuthSession;
-use crate::cache::Target;
+use crate::authn::Auth;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::AppPath;
+use crate::service::sessions;
 use crate::state::AppState;
-use crate::store::sessions::{self, Scope};
+use crate::store::sessions::Scope;
 use crate::token::TokenKind;
 use axum::{Json, extract::State, http::StatusCode};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -21,25 +21,15 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// List my sessions
 ///
-/// Live sessions of the caller (not the API key), most recently used first.
+/// Live sessions of the caller (not API keys), most recently used first.
 #[utoipa::path(get, path = "/api/auth/sessions", tag = TAG_SESSIONS, security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The caller's sessions", body = Vec<SessionView>),
-        (status = 401, description = "Not authenticated", body = ErrorBody),
-    ))]
+    responses((status = 200, description = "The caller's sessions", body = Vec<SessionView>)))]
 pub async fn list_sessions(
     State(state): State<AppState>,
-    auth: AuthSession,
+    auth: Auth,
 ) -> AppResult<Json<Vec<SessionView>>> {
-    state.flush_touches().await?;
-    let rows = sessions::list_for_user(
-        &state.db,
-        auth.row.user_id,
-        &[TokenKind::Session],
-        state.now(),
-    )
-    .await?;
-    let current = Some(auth.row.session_id.as_str());
+    let rows = sessions::list_for_user(&state, auth.user().id, &[TokenKind::Session]).await?;
+    let current = Some(auth.session().id.as_str());
     Ok(Json(
         rows.into_iter()
             .map(|(s, client)| SessionView::new(s, client, current))
@@ -51,55 +41,42 @@ pub async fn list_sessions(
 ///
 /// Ends another device's session. Someone else's session and an unknown id get the same 404.
 #[utoipa::path(delete, path = "/api/auth/sessions/{id}", tag = TAG_SESSIONS, security(("bearer" = [])),
-    params(("id" = String, Path, description = "Session id (UUID)")),
+    params(("id" = uuid::Uuid, Path, description = "Session id (UUID)")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 400, description = "That is the current session", body = ErrorBody),
-        (status = 401, description = "Not authenticated", body = ErrorBody),
-        (status = 404, description = "No such session of yours", body = ErrorBody),
+        (status = 400, description = "That is the current session", body = ErrorBody,
+            example = json!({"code": "cannot_revoke_current", "detail": "Use POST /api/auth/logout to end the current session."})),
+        (status = 404, description = "No such session of yours", body = ErrorBody,
+            example = json!({"code": "not_found", "detail": "Not found."})),
     ))]
 pub async fn delete_session(
     State(state): State<AppState>,
-    auth: AuthSession,
+    auth: Auth,
     AppPath(id): AppPath<uuid::Uuid>,
 ) -> AppResult<StatusCode> {
     let id = id.to_string();
-    if id == auth.row.session_id {
+    if id == auth.session().id {
         return Err(AppError::bad_request(
             "cannot_revoke_current",
             "Use POST /api/auth/logout to end the current session.",
         ));
     }
-    let found = sessions::find_for_user(
-        &state.db,
-        auth.row.user_id,
-        &id,
-        TokenKind::Session,
-        state.now(),
-    )
-    .await?;
-    if found.is_none() || !sessions::delete(&state.db, &id).await? {
+    if !sessions::revoke(&state, auth.user().id, &id, TokenKind::Session).await? {
         return Err(AppError::NotFound);
     }
-    state.invalidate(Target::Session(id)).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Revoke all my other sessions
 ///
-/// Ends every session of the caller except the presenting one; the API key is kept.
+/// Ends every session of the caller except the presenting one; API keys are kept.
 #[utoipa::path(delete, path = "/api/auth/sessions", tag = TAG_SESSIONS, security(("bearer" = [])),
-    responses(
-        (status = 200, description = "How many were revoked", body = RevokedCount),
-        (status = 401, description = "Not authenticated", body = ErrorBody),
-    ))]
+    responses((status = 200, description = "How many were revoked", body = RevokedCount)))]
 pub async fn delete_other_sessions(
     State(state): State<AppState>,
-    auth: AuthSession,
+    auth: Auth,
 ) -> AppResult<Json<RevokedCount>> {
-    let scope = Scope::SessionsExcept(&auth.row.session_id);
-    let revoked =
-        sessions::delete_for_user(&state.db, auth.row.user_id, scope, state.now()).await?;
-    state.invalidate(Target::User(auth.row.user_id)).await;
+    let scope = Scope::SessionsExcept(&auth.session().id);
+    let revoked = sessions::revoke_user(&state, auth.user().id, scope).await?;
     Ok(Json(RevokedCount { revoked }))
 }

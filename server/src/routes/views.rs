@@ -1,23 +1,29 @@
 //! Response bodies shared by several resources. Entity models are mapped here, never serialised.
 
 use crate::clock::to_datetime;
+use crate::principal::{Principal, UserInfo};
 use chrono::{DateTime, Utc};
 use entity::{client, session, user};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// One device's session (or the API key, in admin listings).
+/// One device's session (or an API key, in admin listings).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SessionView {
     /// Session id (UUID).
+    #[schema(example = "5f0c8a4e-8f0e-4f5b-9a57-1f2d3c4b5a69")]
     pub id: String,
     /// `session` or `api_key`.
     #[schema(example = "session")]
     pub kind: String,
     /// Client name.
+    #[schema(example = "cli")]
     pub client: String,
+    #[schema(example = "Firefox 132 on Linux")]
     pub device_name: String,
+    #[schema(example = "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0")]
     pub user_agent: String,
+    #[schema(example = "203.0.113.7")]
     pub ip: Option<String>,
     pub created: DateTime<Utc>,
     /// Last authenticated use (may lag by up to 60 s).
@@ -48,20 +54,70 @@ impl SessionView {
             token_hint: s.token_hint,
         }
     }
+
+    /// The presenting session itself.
+    pub fn current(principal: &Principal) -> Self {
+        let s = principal.session();
+        Self {
+            is_current: true,
+            id: s.id.clone(),
+            kind: s.kind.as_str().to_string(),
+            client: principal.client().name.clone(),
+            device_name: s.device_name.clone(),
+            user_agent: s.user_agent.clone(),
+            ip: s.ip.clone(),
+            created: to_datetime(s.created),
+            last_used: to_datetime(s.last_used),
+            expiry: s.expiry.map(to_datetime),
+            token_hint: s.token_hint.clone(),
+        }
+    }
+}
+
+/// A session in the admin listing of every session: the session and whose it is.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminSessionView {
+    #[serde(flatten)]
+    pub session: SessionView,
+    pub user_id: i32,
+    #[schema(example = "alice")]
+    pub username: String,
 }
 
 /// The user a token belongs to.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserSummary {
     pub id: i32,
+    #[schema(example = "alice")]
     pub username: String,
     pub is_admin: bool,
+}
+
+impl From<&UserInfo> for UserSummary {
+    fn from(u: &UserInfo) -> Self {
+        Self {
+            id: u.id,
+            username: u.username.clone(),
+            is_admin: u.is_admin,
+        }
+    }
+}
+
+impl From<&user::Model> for UserSummary {
+    fn from(u: &user::Model) -> Self {
+        Self {
+            id: u.id,
+            username: u.username.clone(),
+            is_admin: u.is_admin,
+        }
+    }
 }
 
 /// A user as admins see it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
     pub id: i32,
+    #[schema(example = "alice")]
     pub username: String,
     pub is_active: bool,
     pub is_admin: bool,
@@ -85,14 +141,21 @@ impl From<user::Model> for UserView {
 /// A client and its token policy.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClientView {
+    #[schema(example = "ios")]
     pub name: String,
+    #[schema(example = "The iOS app")]
     pub description: String,
     /// Seconds, or `null` for tokens that never expire.
+    #[schema(example = 2592000)]
     pub token_ttl: Option<i64>,
     /// Seconds from a session's creation, or `null`.
+    #[schema(example = 7776000)]
     pub max_lifetime: Option<i64>,
     /// `N/s|m|h|d`, or `null` for unlimited.
+    #[schema(example = "100/m")]
     pub throttle_rate: Option<String>,
+    /// Most live sessions per user, or `null`.
+    #[schema(example = 5)]
     pub max_sessions: Option<i32>,
     pub auto_renew: bool,
     pub created: DateTime<Utc>,

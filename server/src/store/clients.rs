@@ -1,112 +1,82 @@
 //! Queries on `clients`.
 
-use crate::error::AppResult;
+use crate::policy::ClientPolicy;
 use entity::client;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder,
 };
 
-/// A client's policy, as created.
-#[derive(Debug, Clone)]
-pub struct NewClient {
-    pub name: String,
-    pub description: String,
-    pub token_ttl: Option<i64>,
-    pub max_lifetime: Option<i64>,
-    pub throttle_rate: Option<String>,
-    pub max_sessions: Option<i32>,
-    pub auto_renew: bool,
+fn columns(model: &mut client::ActiveModel, policy: &ClientPolicy) {
+    model.description = Set(policy.description.clone());
+    model.token_ttl = Set(policy.token_ttl);
+    model.max_lifetime = Set(policy.max_lifetime);
+    model.throttle_rate = Set(policy.throttle_rate.map(|r| r.to_string()));
+    // Validated to 1..=i32::MAX before it gets here.
+    model.max_sessions = Set(policy
+        .max_sessions
+        .map(|n| n.clamp(1, i32::MAX as i64) as i32));
+    model.auto_renew = Set(policy.auto_renew);
 }
 
-impl NewClient {
-    /// A client with the SPEC's defaults.
-    pub fn named(name: &str) -> Self {
-        Self {
-            name: name.to_string(),
-            description: String::new(),
-            token_ttl: Some(86_400),
-            max_lifetime: None,
-            throttle_rate: None,
-            max_sessions: None,
-            auto_renew: false,
-        }
-    }
-}
-
-/// Inserts a client; a taken name is a 409 through `sql_err`.
+/// Inserts a client; a taken name is a unique violation.
 pub async fn create(
     db: &impl ConnectionTrait,
-    new: NewClient,
+    name: &str,
+    policy: &ClientPolicy,
     now: i64,
-) -> AppResult<client::Model> {
-    let model = client::ActiveModel {
-        name: Set(new.name),
-        description: Set(new.description),
-        token_ttl: Set(new.token_ttl),
-        max_lifetime: Set(new.max_lifetime),
-        throttle_rate: Set(new.throttle_rate),
-        max_sessions: Set(new.max_sessions),
-        auto_renew: Set(new.auto_renew),
+) -> Result<client::Model, DbErr> {
+    let mut model = client::ActiveModel {
+        name: Set(name.to_string()),
         created: Set(now),
         ..Default::default()
     };
-    Ok(client::Entity::insert(model)
-        .exec_with_returning(db)
-        .await?)
+    columns(&mut model, policy);
+    client::Entity::insert(model).exec_with_returning(db).await
+}
+
+/// Writes a client's whole policy.
+pub async fn update(
+    db: &impl ConnectionTrait,
+    id: i32,
+    policy: &ClientPolicy,
+) -> Result<client::Model, DbErr> {
+    let mut model = client::ActiveModel {
+        id: sea_orm::ActiveValue::Unchanged(id),
+        ..Default::default()
+    };
+    columns(&mut model, policy);
+    client::Entity::update(model).exec(db).await
 }
 
 /// The client with exactly this name.
 pub async fn find_by_name(
     db: &impl ConnectionTrait,
     name: &str,
-) -> AppResult<Option<client::Model>> {
-    Ok(client::Entity::find()
+) -> Result<Option<client::Model>, DbErr> {
+    client::Entity::find()
         .filter(client::Column::Name.eq(name))
         .one(db)
-        .await?)
+        .await
 }
 
 /// Every client, by name.
-pub async fn list(db: &impl ConnectionTrait) -> AppResult<Vec<client::Model>> {
-    Ok(client::Entity::find()
+pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<client::Model>, DbErr> {
+    client::Entity::find()
         .order_by_asc(client::Column::Name)
         .all(db)
-        .await?)
+        .await
 }
 
-/// Writes the changed fields of a client.
-pub async fn update(
-    db: &impl ConnectionTrait,
-    model: client::ActiveModel,
-) -> AppResult<client::Model> {
-    Ok(client::Entity::update(model).exec(db).await?)
+/// How many clients there are.
+pub async fn count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    client::Entity::find().count(db).await
 }
 
 /// Deletes a client; its sessions go with it (foreign-key cascade).
-pub async fn delete(db: &impl ConnectionTrait, id: i32) -> AppResult<u64> {
+pub async fn delete(db: &impl ConnectionTrait, id: i32) -> Result<u64, DbErr> {
     Ok(client::Entity::delete_by_id(id)
         .exec(db)
         .await?
         .rows_affected)
-}
-
-/// Creates `web`, `mobile`, `cli` and `api` when there are no clients at all.
-pub async fn seed_defaults(db: &impl ConnectionTrait, api_client: &str, now: i64) -> AppResult<()> {
-    if client::Entity::find().count(db).await? > 0 {
-        return Ok(());
-    }
-    let day = 86_400;
-    let mut defaults = vec![
-        ("web", Some(day)),
-        ("mobile", Some(30 * day)),
-        ("cli", Some(90 * day)),
-    ];
-    defaults.push((api_client, None));
-    for (name, ttl) in defaults {
-        let mut new = NewClient::named(name);
-        new.token_ttl = ttl;
-        create(db, new, now).await?;
-    }
-    Ok(())
 }

@@ -1,5 +1,7 @@
-//! A thin layer of SeaORM queries. Handlers call these and never build queries themselves.
-//! Each function takes `&impl ConnectionTrait` so it runs on the pool or in a transaction.
+//! A thin layer of SeaORM queries. Only the services call these (handlers never build or run
+//! queries). Each function takes `&impl ConnectionTrait`, so it runs on the pool or inside a
+//! transaction, and returns SeaORM's own `DbErr`: the mapping to HTTP answers is made once, in
+//! `crate::error`.
 
 pub mod clients;
 pub mod sessions;

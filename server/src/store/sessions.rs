@@ -1,60 +1,105 @@
-//! Queries on `sessions`: the authentication read, issue, renewal and revocation.
+//! Queries on `sessions`: the authentication read, issue, renewal, revocation and listings.
 
-use crate::error::AppResult;
+use crate::policy::{ClientPolicy, Rate};
+use crate::principal::{AuthRecord, ClientInfo, SessionInfo, UserInfo};
 use crate::token::{TokenDigest, TokenKind};
 use entity::{client, session, throttle_override, user};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
     JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
 };
 
-/// Everything a request needs to know about the token it presents, read in one query.
+/// The row of the authentication read; a store detail turned into an [`AuthRecord`] here.
 #[derive(Debug, Clone, FromQueryResult)]
-pub struct AuthRow {
-    pub session_id: String,
-    pub kind: String,
-    pub user_id: i32,
-    pub client_id: i32,
-    pub device_name: String,
-    pub user_agent: String,
-    pub ip: Option<String>,
-    pub created: i64,
-    pub last_used: i64,
-    pub renewed: i64,
-    pub expiry: Option<i64>,
-    pub token_hint: String,
-    pub username: String,
-    pub is_active: bool,
-    pub is_admin: bool,
-    pub client_name: String,
-    pub token_ttl: Option<i64>,
-    pub max_lifetime: Option<i64>,
-    pub client_rate: Option<String>,
-    pub auto_renew: bool,
+struct AuthRow {
+    session_id: String,
+    kind: String,
+    user_id: i32,
+    client_id: i32,
+    device_name: String,
+    user_agent: String,
+    ip: Option<String>,
+    created: i64,
+    last_used: i64,
+    renewed: i64,
+    expiry: Option<i64>,
+    token_hint: String,
+    username: String,
+    is_active: bool,
+    is_admin: bool,
+    client_name: String,
+    description: String,
+    token_ttl: Option<i64>,
+    max_lifetime: Option<i64>,
+    client_rate: Option<String>,
+    max_sessions: Option<i32>,
+    auto_renew: bool,
     /// Set when the (user, client) pair has an override row.
-    pub override_client_id: Option<i32>,
-    pub override_rate: Option<String>,
+    override_client_id: Option<i32>,
+    override_rate: Option<String>,
+}
+
+/// A stored rate; one that does not parse (never written by Tessera) counts as unlimited.
+fn stored_rate(s: Option<&str>) -> Option<Rate> {
+    let s = s?;
+    s.parse()
+        .inspect_err(|_| tracing::warn!(rate = s, "ignoring an unparsable stored rate"))
+        .ok()
 }
 
 impl AuthRow {
-    /// The rate that applies: the override if there is one (even `null`), else the client's.
-    pub fn effective_rate(&self) -> Option<&str> {
-        if self.override_client_id.is_some() {
-            self.override_rate.as_deref()
+    fn into_record(self) -> Option<AuthRecord> {
+        let client_rate = stored_rate(self.client_rate.as_deref());
+        let rate = if self.override_client_id.is_some() {
+            stored_rate(self.override_rate.as_deref())
         } else {
-            self.client_rate.as_deref()
-        }
+            client_rate
+        };
+        Some(AuthRecord {
+            session: SessionInfo {
+                id: self.session_id,
+                kind: TokenKind::from_stored(&self.kind)?,
+                device_name: self.device_name,
+                user_agent: self.user_agent,
+                ip: self.ip,
+                created: self.created,
+                last_used: self.last_used,
+                renewed: self.renewed,
+                expiry: self.expiry,
+                token_hint: self.token_hint,
+            },
+            user: UserInfo {
+                id: self.user_id,
+                username: self.username,
+                is_active: self.is_active,
+                is_admin: self.is_admin,
+            },
+            client: ClientInfo {
+                id: self.client_id,
+                name: self.client_name,
+                policy: ClientPolicy {
+                    description: self.description,
+                    token_ttl: self.token_ttl,
+                    max_lifetime: self.max_lifetime,
+                    throttle_rate: client_rate,
+                    max_sessions: self.max_sessions.map(i64::from),
+                    auto_renew: self.auto_renew,
+                },
+            },
+            rate,
+        })
     }
 }
 
-/// Finds the session whose token has this digest, joined with its user, client and override.
+/// Finds what the token with this digest authenticates: its session joined with its user,
+/// client and throttle override, in one indexed read.
 pub async fn authenticate(
     db: &impl ConnectionTrait,
     digest: &TokenDigest,
-) -> AppResult<Option<AuthRow>> {
+) -> Result<Option<AuthRecord>, DbErr> {
     use session::Column as S;
-    Ok(session::Entity::find()
+    let row = session::Entity::find()
         .select_only()
         .column_as(S::Id, "session_id")
         .columns([
@@ -74,8 +119,10 @@ pub async fn authenticate(
         ])
         .column_as(client::Column::Name, "client_name")
         .columns([
+            client::Column::Description,
             client::Column::TokenTtl,
             client::Column::MaxLifetime,
+            client::Column::MaxSessions,
             client::Column::AutoRenew,
         ])
         .column_as(client::Column::ThrottleRate, "client_rate")
@@ -90,7 +137,8 @@ pub async fn authenticate(
         .filter(S::TokenDigest.eq(digest.as_str()))
         .into_model::<AuthRow>()
         .one(db)
-        .await?)
+        .await?;
+    Ok(row.and_then(AuthRow::into_record))
 }
 
 /// A session about to be created.
@@ -112,7 +160,7 @@ pub async fn insert(
     db: &impl ConnectionTrait,
     new: NewSession,
     now: i64,
-) -> AppResult<session::Model> {
+) -> Result<session::Model, DbErr> {
     let model = session::ActiveModel {
         id: Set(uuid::Uuid::new_v4().to_string()),
         kind: Set(new.kind.as_str().to_string()),
@@ -128,9 +176,7 @@ pub async fn insert(
         token_digest: Set(new.digest.as_str().to_string()),
         token_hint: Set(new.hint),
     };
-    Ok(session::Entity::insert(model)
-        .exec_with_returning(db)
-        .await?)
+    session::Entity::insert(model).exec_with_returning(db).await
 }
 
 /// Records a use at `now`, and a renewal to `renew_to` when given. Returns whether the
@@ -140,7 +186,7 @@ pub async fn touch(
     id: &str,
     now: i64,
     renew_to: Option<Option<i64>>,
-) -> AppResult<bool> {
+) -> Result<bool, DbErr> {
     let mut update = session::Entity::update_many()
         .col_expr(session::Column::LastUsed, now.into())
         .filter(session::Column::Id.eq(id));
@@ -153,7 +199,7 @@ pub async fn touch(
 }
 
 /// Deletes one session; returns whether it existed.
-pub async fn delete(db: &impl ConnectionTrait, id: &str) -> AppResult<bool> {
+pub async fn delete(db: &impl ConnectionTrait, id: &str) -> Result<bool, DbErr> {
     Ok(session::Entity::delete_by_id(id.to_string())
         .exec(db)
         .await?
@@ -164,11 +210,11 @@ pub async fn delete(db: &impl ConnectionTrait, id: &str) -> AppResult<bool> {
 /// Which of a user's sessions a bulk revocation ends.
 #[derive(Debug, Clone, Copy)]
 pub enum Scope<'a> {
-    /// Sessions and the API key.
+    /// Sessions and API keys.
     All,
-    /// Sessions only (the API key is kept).
+    /// Sessions only (API keys are kept).
     SessionsOnly,
-    /// Sessions other than this one (the API key is kept).
+    /// Sessions other than this one (API keys are kept).
     SessionsExcept(&'a str),
 }
 
@@ -179,7 +225,7 @@ pub async fn delete_for_user(
     user_id: i32,
     scope: Scope<'_>,
     now: i64,
-) -> AppResult<u64> {
+) -> Result<u64, DbErr> {
     let mut cond = Condition::all().add(session::Column::UserId.eq(user_id));
     match scope {
         Scope::All => {}
@@ -213,7 +259,7 @@ pub async fn list_for_user(
     user_id: i32,
     kinds: &[TokenKind],
     now: i64,
-) -> AppResult<Vec<(session::Model, String)>> {
+) -> Result<Vec<(session::Model, String)>, DbErr> {
     let rows = session::Entity::find()
         .find_also_related(client::Entity)
         .filter(session::Column::UserId.eq(user_id))
@@ -229,6 +275,78 @@ pub async fn list_for_user(
         .collect())
 }
 
+/// Filters of the admin listing of every session.
+#[derive(Debug, Clone, Default)]
+pub struct SessionFilter {
+    pub client_id: Option<i32>,
+    pub user_id: Option<i32>,
+    pub kind: Option<TokenKind>,
+}
+
+/// One row of the admin listing: the session, its client name and its username.
+pub type ListedSession = (session::Model, String, String);
+
+/// Live sessions matching `filter`, newest first (ties by id), after the position `after`
+/// (`(created, id)` of the previous page's last row), at most `limit`.
+pub async fn list_all(
+    db: &impl ConnectionTrait,
+    filter: &SessionFilter,
+    after: Option<(i64, String)>,
+    limit: u64,
+    now: i64,
+) -> Result<Vec<ListedSession>, DbErr> {
+    let mut query = session::Entity::find()
+        .find_also_related(client::Entity)
+        .filter(live(now));
+    if let Some(id) = filter.client_id {
+        query = query.filter(session::Column::ClientId.eq(id));
+    }
+    if let Some(id) = filter.user_id {
+        query = query.filter(session::Column::UserId.eq(id));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(session::Column::Kind.eq(kind.as_str()));
+    }
+    if let Some((created, id)) = after {
+        query = query.filter(
+            Condition::any()
+                .add(session::Column::Created.lt(created))
+                .add(
+                    Condition::all()
+                        .add(session::Column::Created.eq(created))
+                        .add(session::Column::Id.lt(id)),
+                ),
+        );
+    }
+    let rows = query
+        .order_by_desc(session::Column::Created)
+        .order_by_desc(session::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let user_ids: Vec<i32> = rows.iter().map(|(s, _)| s.user_id).collect();
+    let users = user::Entity::find()
+        .filter(user::Column::Id.is_in(user_ids))
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(s, c)| {
+            let username = users
+                .iter()
+                .find(|u| u.id == s.user_id)
+                .map(|u| u.username.clone())
+                .unwrap_or_default();
+            (s, c.map(|c| c.name).unwrap_or_default(), username)
+        })
+        .collect())
+}
+
+/// The session with this id, live or not.
+pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<session::Model>, DbErr> {
+    session::Entity::find_by_id(id.to_string()).one(db).await
+}
+
 /// A user's live session or key with this id.
 pub async fn find_for_user(
     db: &impl ConnectionTrait,
@@ -236,20 +354,20 @@ pub async fn find_for_user(
     id: &str,
     kind: TokenKind,
     now: i64,
-) -> AppResult<Option<session::Model>> {
-    Ok(session::Entity::find_by_id(id.to_string())
+) -> Result<Option<session::Model>, DbErr> {
+    session::Entity::find_by_id(id.to_string())
         .filter(session::Column::UserId.eq(user_id))
         .filter(session::Column::Kind.eq(kind.as_str()))
         .filter(live(now))
         .one(db)
-        .await?)
+        .await
 }
 
-/// A user's API key, live or not.
+/// A user's API key, live or not, with its client's name.
 pub async fn find_api_key(
     db: &impl ConnectionTrait,
     user_id: i32,
-) -> AppResult<Option<(session::Model, String)>> {
+) -> Result<Option<(session::Model, String)>, DbErr> {
     let row = session::Entity::find()
         .find_also_related(client::Entity)
         .filter(session::Column::UserId.eq(user_id))
@@ -267,7 +385,7 @@ pub async fn enforce_max_sessions(
     client_id: i32,
     max: u64,
     now: i64,
-) -> AppResult<u64> {
+) -> Result<u64, DbErr> {
     let base = Condition::all()
         .add(session::Column::UserId.eq(user_id))
         .add(session::Column::ClientId.eq(client_id))
@@ -304,7 +422,7 @@ pub async fn enforce_max_sessions(
 }
 
 /// Deletes up to `batch` sessions that expired before `now`; returns how many.
-pub async fn purge_expired(db: &impl ConnectionTrait, now: i64, batch: u64) -> AppResult<u64> {
+pub async fn purge_expired(db: &impl ConnectionTrait, now: i64, batch: u64) -> Result<u64, DbErr> {
     // A bounded sub-select keeps each statement (and SQLite's write lock) short.
     let victims = Query::select()
         .column(session::Column::Id)

@@ -1,9 +1,9 @@
 //! Queries on `throttle_overrides`.
 
-use crate::error::AppResult;
+use crate::policy::Rate;
 use entity::{client, throttle_override};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     sea_query::OnConflict,
 };
 
@@ -11,7 +11,7 @@ use sea_orm::{
 pub async fn list(
     db: &impl ConnectionTrait,
     user_id: i32,
-) -> AppResult<Vec<(String, Option<String>)>> {
+) -> Result<Vec<(String, Option<String>)>, DbErr> {
     let rows = throttle_override::Entity::find()
         .filter(throttle_override::Column::UserId.eq(user_id))
         .all(db)
@@ -35,12 +35,12 @@ pub async fn put(
     db: &impl ConnectionTrait,
     user_id: i32,
     client_id: i32,
-    rate: Option<String>,
-) -> AppResult<()> {
+    rate: Option<Rate>,
+) -> Result<(), DbErr> {
     let model = throttle_override::ActiveModel {
         user_id: Set(user_id),
         client_id: Set(client_id),
-        rate: Set(rate),
+        rate: Set(rate.map(|r| r.to_string())),
     };
     throttle_override::Entity::insert(model)
         .on_conflict(
@@ -57,7 +57,11 @@ pub async fn put(
 }
 
 /// Removes an override; returns whether there was one.
-pub async fn delete(db: &impl ConnectionTrait, user_id: i32, client_id: i32) -> AppResult<bool> {
+pub async fn delete(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    client_id: i32,
+) -> Result<bool, DbErr> {
     let res = throttle_override::Entity::delete_by_id((user_id, client_id))
         .exec(db)
         .await?;

@@ -1,4 +1,5 @@
-//! Cross-instance cache invalidation over PostgreSQL LISTEN/NOTIFY.
+//! Cross-instance cache invalidation: a seam chosen once at start-up. On PostgreSQL it is
+//! LISTEN/NOTIFY; SQLite serves one instance, so there the bus is local only.
 //!
 //! Each instance publishes what it invalidated on one channel and listens on it, so a token
 //! revoked through instance A is evicted from instance B's cache as soon as the notification
@@ -6,34 +7,59 @@
 //! every (re)connection it clears its whole cache; the cache TTL bounds the gap in between.
 //! SQLite is single-instance, so there nothing is published.
 
-use crate::cache::Target;
-use crate::state::AppState;
+use crate::cache::{AuthCache, Target};
 use sea_orm::sqlx::postgres::PgListener;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
 /// The NOTIFY channel.
 pub const CHANNEL: &str = "tessera_invalidate";
 
-/// Tells the other instances (PostgreSQL only) to drop what `target` covers.
-pub async fn publish(db: &DatabaseConnection, target: &Target) -> Result<(), sea_orm::DbErr> {
-    if db.get_database_backend() != DbBackend::Postgres {
-        return Ok(());
+/// How invalidations reach the other instances.
+#[derive(Clone)]
+pub enum InvalidationBus {
+    /// One instance: nothing to tell.
+    Local,
+    /// `NOTIFY` on [`CHANNEL`] through this connection.
+    PgNotify(DatabaseConnection),
+}
+
+impl InvalidationBus {
+    /// The bus for a database: NOTIFY on PostgreSQL, local otherwise.
+    pub fn for_database(db: &DatabaseConnection) -> Self {
+        if db.get_database_backend() == DbBackend::Postgres {
+            Self::PgNotify(db.clone())
+        } else {
+            Self::Local
+        }
     }
-    let stmt = Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "SELECT pg_notify($1, $2)",
-        [CHANNEL.into(), target.encode().into()],
-    );
-    db.execute_raw(stmt).await.map(|_| ())
+
+    /// Whether other instances listen (and this one should run [`listen`]).
+    pub fn is_shared(&self) -> bool {
+        matches!(self, Self::PgNotify(_))
+    }
+
+    /// Tells the other instances to drop what `target` covers.
+    pub async fn publish(&self, target: &Target) -> Result<(), DbErr> {
+        let Self::PgNotify(db) = self else {
+            return Ok(());
+        };
+        let stmt = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [CHANNEL.into(), target.encode().into()],
+        );
+        db.execute_raw(stmt).await.map(|_| ())
+    }
 }
 
 /// Applies other instances' invalidations to this one's cache until `shutdown` turns true.
 /// `ready` is told once the first LISTEN is in place.
 pub async fn listen(
     url: String,
-    state: AppState,
+    cache: Arc<AuthCache>,
     mut shutdown: watch::Receiver<bool>,
     mut ready: Option<tokio::sync::oneshot::Sender<()>>,
 ) {
@@ -42,7 +68,7 @@ pub async fn listen(
             Ok(mut listener) => match listener.listen(CHANNEL).await {
                 Ok(()) => {
                     // Anything published while we were not listening is lost: start clean.
-                    state.cache.invalidate(&Target::All);
+                    cache.invalidate(&Target::All);
                     if let Some(ready) = ready.take() {
                         let _ = ready.send(());
                     }
@@ -50,12 +76,12 @@ pub async fn listen(
                         tokio::select! {
                             message = listener.recv() => match message {
                                 Ok(n) => match Target::decode(n.payload()) {
-                                    Some(target) => state.cache.invalidate(&target),
+                                    Some(target) => cache.invalidate(&target),
                                     None => tracing::warn!(payload = n.payload(), "unknown invalidation"),
                                 },
                                 Err(err) => {
                                     tracing::warn!(error = %err, "invalidation listener lost its connection");
-                                    state.cache.invalidate(&Target::All);
+                                    cache.invalidate(&Target::All);
                                     break;
                                 }
                             },

@@ -1,0 +1,91 @@
+//! Who is calling: the [`Principal`] every authenticated handler receives, and the
+//! [`AuthRecord`] it is built from (what one token authenticates, read in one query and held in
+//! the verification cache). Pure: no I/O.
+
+use crate::policy::{ClientPolicy, Rate};
+use crate::token::{TokenDigest, TokenKind};
+use std::sync::Arc;
+
+/// The user behind a credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserInfo {
+    pub id: i32,
+    pub username: String,
+    pub is_active: bool,
+    pub is_admin: bool,
+}
+
+/// The client a session belongs to, with its policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientInfo {
+    pub id: i32,
+    pub name: String,
+    pub policy: ClientPolicy,
+}
+
+/// A session or API key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// A UUID string.
+    pub id: String,
+    pub kind: TokenKind,
+    pub device_name: String,
+    pub user_agent: String,
+    pub ip: Option<String>,
+    /// Microseconds since the epoch, as every timestamp here.
+    pub created: i64,
+    pub last_used: i64,
+    /// When the expiry was last computed (login or renewal), for auto-renewal.
+    pub renewed: i64,
+    pub expiry: Option<i64>,
+    /// The token's first characters, for display.
+    pub token_hint: String,
+}
+
+/// Everything one token authenticates: its session, user and client, and the rate that applies
+/// (a per-user override if there is one, else the client's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthRecord {
+    pub session: SessionInfo,
+    pub user: UserInfo,
+    pub client: ClientInfo,
+    /// The effective (user, client) rate; `None` = unlimited.
+    pub rate: Option<Rate>,
+}
+
+/// Where the credential was presented (docs/tokens.md, "Presenting a credential").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    /// `Authorization: Bearer|Token <token>`.
+    Authorization,
+    /// `X-Api-Key: <tsk_ token>`.
+    ApiKeyHeader,
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// The session, user and client (shared with the cache; never mutated).
+    pub record: Arc<AuthRecord>,
+    /// Where the token came from.
+    pub credential: Credential,
+    /// The presented token's digest.
+    pub digest: TokenDigest,
+}
+
+impl Principal {
+    /// The user.
+    pub fn user(&self) -> &UserInfo {
+        &self.record.user
+    }
+
+    /// The session (or API key).
+    pub fn session(&self) -> &SessionInfo {
+        &self.record.session
+    }
+
+    /// The client and its policy.
+    pub fn client(&self) -> &ClientInfo {
+        &self.record.client
+    }
+}

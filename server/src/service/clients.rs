@@ -1,0 +1,119 @@
+//! Clients: creation and changes checked by the one [`ClientPolicy::validate`], deletion (which
+//! ends the client's sessions), and the default clients of a new database.
+
+use super::invalidate;
+use crate::cache::Target;
+use crate::error::{AppError, AppResult};
+use crate::policy::{ClientPolicy, ClientPolicyPatch};
+use crate::rules::{CLIENT_NAME_MSG, Fields, valid_client_name};
+use crate::state::AppState;
+use crate::store::clients;
+use entity::client;
+
+/// Records an error on `name` unless it is a valid client name.
+pub fn check_name(fields: &mut Fields, name: Option<&str>) {
+    fields.check("name", name, valid_client_name, CLIENT_NAME_MSG);
+}
+
+/// Creates a client with `policy`.
+pub async fn create(
+    state: &AppState,
+    name: &str,
+    policy: &ClientPolicy,
+) -> AppResult<client::Model> {
+    let mut fields = Fields::default();
+    check_name(&mut fields, Some(name));
+    policy.validate(&mut fields);
+    fields.finish()?;
+    let created = clients::create(&state.db, name, policy, state.now())
+        .await
+        .map_err(|err| match AppError::from(err) {
+            AppError::Conflict(_) => {
+                AppError::Conflict("A client with that name already exists.".into())
+            }
+            other => other,
+        })?;
+    tracing::info!(client = name, "client created");
+    Ok(created)
+}
+
+/// A client by name, or 404.
+pub async fn get(state: &AppState, name: &str) -> AppResult<client::Model> {
+    clients::find_by_name(&state.db, name)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Every client, by name.
+pub async fn list(state: &AppState) -> AppResult<Vec<client::Model>> {
+    Ok(clients::list(&state.db).await?)
+}
+
+/// The policy stored for a client.
+pub fn policy_of(c: &client::Model) -> ClientPolicy {
+    ClientPolicy {
+        description: c.description.clone(),
+        token_ttl: c.token_ttl,
+        max_lifetime: c.max_lifetime,
+        throttle_rate: c.throttle_rate.as_deref().and_then(|r| r.parse().ok()),
+        max_sessions: c.max_sessions.map(i64::from),
+        auto_renew: c.auto_renew,
+    }
+}
+
+/// Applies `patch` to a client's policy. It applies from the next request (rates), the next
+/// login (`max_sessions`) or the next renewal (`token_ttl`, `max_lifetime`).
+pub async fn update(
+    state: &AppState,
+    name: &str,
+    patch: ClientPolicyPatch,
+) -> AppResult<client::Model> {
+    let existing = get(state, name).await?;
+    let mut fields = Fields::default();
+    fields.check(
+        "name",
+        patch.name.as_ref(),
+        |n| *n == existing.name,
+        "A client's name cannot change.",
+    );
+    let policy = policy_of(&existing).patched(patch, &mut fields);
+    policy.validate(&mut fields);
+    fields.finish()?;
+    let updated = clients::update(&state.db, existing.id, &policy).await?;
+    tracing::info!(client = name, "client updated");
+    // Cached records carry the policy (TTL, rate, auto-renew): refetch them.
+    invalidate(state, Target::Client(updated.id)).await;
+    Ok(updated)
+}
+
+/// Deletes a client and ends every session and key on it.
+pub async fn delete(state: &AppState, name: &str) -> AppResult<()> {
+    let existing = get(state, name).await?;
+    clients::delete(&state.db, existing.id).await?;
+    tracing::info!(client = name, "client deleted with its sessions");
+    invalidate(state, Target::Client(existing.id)).await;
+    Ok(())
+}
+
+/// Creates `web`, `mobile`, `cli` and the API-access client when there are no clients at all.
+pub async fn seed_defaults(state: &AppState) -> AppResult<()> {
+    if clients::count(&state.db).await? > 0 {
+        return Ok(());
+    }
+    let day = 86_400;
+    let api = state.settings.api_access_client.clone();
+    let defaults = [
+        ("web", Some(day)),
+        ("mobile", Some(30 * day)),
+        ("cli", Some(90 * day)),
+        (api.as_str(), None),
+    ];
+    for (name, ttl) in defaults {
+        let policy = ClientPolicy {
+            token_ttl: ttl,
+            ..ClientPolicy::default()
+        };
+        create(state, name, &policy).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,274 @@
+//! Sessions and API keys: verification (through the cache), uses, issue, renewal, revocation
+//! and listings.
+
+use super::{flush_uses, invalidate};
+use crate::cache::Target;
+use crate::error::{AppError, AppResult};
+use crate::policy::{LAST_USED_GRANULARITY, auto_renew_due};
+use crate::principal::{AuthRecord, Principal};
+use crate::state::AppState;
+use crate::store::sessions::{self, ListedSession, NewSession, Scope, SessionFilter};
+use crate::token::{self, NewToken, TokenDigest, TokenKind};
+use crate::touches::Touch;
+use entity::session;
+use sea_orm::TransactionTrait;
+use std::sync::Arc;
+
+/// A token resolved to what it authenticates, with what the cache needs to update it safely.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// The session, user and client.
+    pub record: Arc<AuthRecord>,
+    /// The token's digest (the cache key).
+    pub digest: TokenDigest,
+    /// The cache generation at which `record` was known to be current.
+    read_at: u64,
+}
+
+/// What a verification may do besides reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Authentication: an expired session is deleted at once.
+    Authenticate,
+    /// Introspection: no side effects; an expired session is left to the purge.
+    Inspect,
+}
+
+fn invalid_token() -> AppError {
+    AppError::unauthorized("invalid_token", "Invalid token.")
+}
+
+async fn fetch(
+    state: &AppState,
+    digest: &TokenDigest,
+) -> AppResult<Option<(Arc<AuthRecord>, u64)>> {
+    let read_at = state.cache.generation();
+    let Some(record) = sessions::authenticate(&state.reader, digest).await? else {
+        return Ok(None);
+    };
+    let record = Arc::new(record);
+    state.cache.put(digest, record.clone(), read_at);
+    Ok(Some((record, read_at)))
+}
+
+/// Resolves a presented token string to its live session without counting a use: from the
+/// verification cache when it can, else with one indexed read. A malformed token never reaches
+/// the database.
+pub async fn verify(state: &AppState, presented: &str, mode: Mode) -> AppResult<Verified> {
+    let (kind, digest) = token::parse(presented).ok_or_else(invalid_token)?;
+    let read_at = state.cache.generation();
+    let (mut record, mut read_at) = match state.cache.get(&digest) {
+        Some(record) => (record, read_at),
+        None => fetch(state, &digest).await?.ok_or_else(invalid_token)?,
+    };
+    if record.session.kind != kind {
+        return Err(invalid_token());
+    }
+    let now = state.now();
+    if record.session.expiry.is_some_and(|e| e <= now) {
+        // A cached expiry may have been renewed by another instance: only the database decides.
+        state.cache.forget(&digest);
+        (record, read_at) = fetch(state, &digest).await?.ok_or_else(invalid_token)?;
+        if record.session.expiry.is_some_and(|e| e <= now) {
+            state.cache.forget(&digest);
+            if mode == Mode::Authenticate {
+                sessions::delete(&state.db, &record.session.id).await?;
+            }
+            return Err(AppError::unauthorized(
+                "token_expired",
+                "Token has expired.",
+            ));
+        }
+    }
+    if !record.user.is_active {
+        return Err(AppError::unauthorized(
+            "user_inactive",
+            "User inactive or deleted.",
+        ));
+    }
+    Ok(Verified {
+        record,
+        digest,
+        read_at,
+    })
+}
+
+/// Counts an authenticated use: `last_used` at most once a minute, and auto-renewal when due.
+/// The write is queued (see [`crate::touches`]); the cached record is replaced at once.
+pub fn note_use(state: &AppState, verified: &mut Verified) {
+    let now = state.now();
+    let record = &verified.record;
+    let policy = &record.client.policy;
+    let renew = (policy.auto_renew
+        && auto_renew_due(now, record.session.renewed, policy.token_ttl))
+    .then(|| policy.expiry(now, record.session.created));
+    if renew.is_none() && now - record.session.last_used < LAST_USED_GRANULARITY {
+        return;
+    }
+    state.touches.record(
+        &record.session.id,
+        Touch {
+            last_used: now,
+            renewed_to: renew,
+        },
+    );
+    let mut updated = AuthRecord::clone(record);
+    updated.session.last_used = now;
+    if let Some(expiry) = renew {
+        updated.session.expiry = expiry;
+        updated.session.renewed = now;
+    }
+    let updated = Arc::new(updated);
+    state
+        .cache
+        .put(&verified.digest, updated.clone(), verified.read_at);
+    verified.record = updated;
+}
+
+/// A session or key to create.
+#[derive(Debug)]
+pub struct Issue {
+    pub kind: TokenKind,
+    pub user_id: i32,
+    pub client: entity::client::Model,
+    pub device_name: String,
+    pub user_agent: String,
+    pub ip: Option<String>,
+    /// Whether this is a password login (sets the user's `last_login`).
+    pub login: bool,
+}
+
+/// A new session and its token (shown once).
+pub struct Issued {
+    pub session: session::Model,
+    pub client_name: String,
+    pub token: NewToken,
+}
+
+/// Creates a session or key: mints the token, inserts it, and ends the user's least recently
+/// used sessions beyond the client's `max_sessions`, in one transaction.
+pub async fn issue(state: &AppState, issue: Issue) -> AppResult<Issued> {
+    let now = state.now();
+    let client = issue.client;
+    let minted = token::generate(issue.kind);
+    let new = NewSession {
+        kind: issue.kind,
+        user_id: issue.user_id,
+        client_id: client.id,
+        device_name: issue.device_name,
+        user_agent: issue.user_agent,
+        ip: issue.ip,
+        expiry: crate::policy::expiry(now, now, client.token_ttl, client.max_lifetime),
+        digest: minted.digest.clone(),
+        hint: minted.hint.clone(),
+    };
+    let cap = client
+        .max_sessions
+        .filter(|_| issue.kind == TokenKind::Session);
+    if cap.is_some() {
+        // Eviction orders by last_used: write the uses this instance has only noted so far.
+        flush_uses(state).await?;
+    }
+    let txn = state.db.begin().await?;
+    let session = sessions::insert(&txn, new, now).await?;
+    let mut evicted = 0;
+    if let Some(max) = cap {
+        evicted =
+            sessions::enforce_max_sessions(&txn, issue.user_id, client.id, max.max(1) as u64, now)
+                .await?;
+    }
+    if issue.login {
+        crate::store::users::set_last_login(&txn, issue.user_id, now).await?;
+    }
+    txn.commit().await?;
+    if evicted > 0 {
+        tracing::info!(user_id = issue.user_id, client = %client.name, evicted, "sessions beyond max_sessions ended");
+        invalidate(state, Target::User(issue.user_id)).await;
+    }
+    Ok(Issued {
+        session,
+        client_name: client.name,
+        token: minted,
+    })
+}
+
+/// Renews the presenting session: expiry per the client's policy, counted from now.
+pub async fn renew(state: &AppState, principal: &Principal) -> AppResult<Option<i64>> {
+    let now = state.now();
+    let session = principal.session();
+    let expiry = principal.client().policy.expiry(now, session.created);
+    // Supersede any queued auto-renewal, which would otherwise write an older expiry later.
+    state.touches.record(
+        &session.id,
+        Touch {
+            last_used: now,
+            renewed_to: Some(expiry),
+        },
+    );
+    let still_there = sessions::touch(&state.db, &session.id, now, Some(expiry)).await?;
+    state.cache.forget(&principal.digest);
+    if !still_there {
+        // Logged out while this request was in flight.
+        return Err(invalid_token());
+    }
+    Ok(expiry)
+}
+
+/// Ends the presenting session (logout).
+pub async fn end(state: &AppState, principal: &Principal) -> AppResult<()> {
+    let id = &principal.session().id;
+    sessions::delete(&state.db, id).await?;
+    tracing::info!(user_id = principal.user().id, session_id = %id, "session ended by logout");
+    invalidate(state, Target::Session(id.clone())).await;
+    Ok(())
+}
+
+/// Ends one of `user_id`'s live sessions of `kind` by id; `false` when there is none.
+pub async fn revoke(state: &AppState, user_id: i32, id: &str, kind: TokenKind) -> AppResult<bool> {
+    let found = sessions::find_for_user(&state.db, user_id, id, kind, state.now()).await?;
+    if found.is_none() || !sessions::delete(&state.db, id).await? {
+        return Ok(false);
+    }
+    tracing::info!(user_id, session_id = %id, "session revoked");
+    invalidate(state, Target::Session(id.to_string())).await;
+    Ok(true)
+}
+
+/// Ends a user's sessions in `scope`; returns how many live ones ended.
+pub async fn revoke_user(state: &AppState, user_id: i32, scope: Scope<'_>) -> AppResult<u64> {
+    let revoked = sessions::delete_for_user(&state.db, user_id, scope, state.now()).await?;
+    tracing::info!(user_id, revoked, scope = ?scope, "sessions revoked");
+    invalidate(state, Target::User(user_id)).await;
+    Ok(revoked)
+}
+
+/// A user's live sessions of these kinds, with client names, most recently used first.
+pub async fn list_for_user(
+    state: &AppState,
+    user_id: i32,
+    kinds: &[TokenKind],
+) -> AppResult<Vec<(session::Model, String)>> {
+    flush_uses(state).await?;
+    Ok(sessions::list_for_user(&state.db, user_id, kinds, state.now()).await?)
+}
+
+/// A page of every live session matching `filter`, newest first, after the session `after`.
+/// An `after` that no longer exists is `Ok(None)`.
+pub async fn list_all(
+    state: &AppState,
+    filter: &SessionFilter,
+    after: Option<&str>,
+    limit: u64,
+) -> AppResult<Option<Vec<ListedSession>>> {
+    flush_uses(state).await?;
+    let position = match after {
+        Some(id) => match sessions::find(&state.db, id).await? {
+            Some(s) => Some((s.created, s.id)),
+            None => return Ok(None),
+        },
+        None => None,
+    };
+    Ok(Some(
+        sessions::list_all(&state.db, filter, position, limit, state.now()).await?,
+    ))
+}

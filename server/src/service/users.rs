@@ -1,0 +1,179 @@
+//! Users: creation (rules, Argon2), changes (the last-admin rule; deactivation and password
+//! changes end sessions), deletion.
+
+use super::invalidate;
+use crate::cache::Target;
+use crate::error::{AppError, AppResult};
+use crate::rules::{Fields, PASSWORD_MSG, USERNAME_MSG, valid_password, valid_username};
+use crate::state::AppState;
+use crate::store::sessions::{self, Scope};
+use crate::store::users;
+use entity::user;
+use sea_orm::{ActiveValue::Set, IntoActiveModel, TransactionTrait};
+use secrecy::{ExposeSecret, SecretString};
+
+const LAST_ADMIN: &str = "This is the last active admin; promote another user first.";
+const TAKEN: &str = "A user with that username already exists.";
+
+/// Creates a user after checking the username and password rules.
+pub async fn create(
+    state: &AppState,
+    username: &str,
+    password: SecretString,
+    is_admin: bool,
+) -> AppResult<user::Model> {
+    let mut fields = Fields::default();
+    fields.check("username", Some(username), valid_username, USERNAME_MSG);
+    fields.check(
+        "password",
+        Some(password.expose_secret()),
+        valid_password,
+        PASSWORD_MSG,
+    );
+    fields.finish()?;
+    if users::find_by_username(&state.db, username)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::Conflict(TAKEN.into()));
+    }
+    let hash = crate::password::hash(password).await?;
+    let created = users::create(&state.db, username, hash, is_admin, state.now())
+        .await
+        .map_err(|err| match AppError::from(err) {
+            AppError::Conflict(_) => AppError::Conflict(TAKEN.into()),
+            other => other,
+        })?;
+    tracing::info!(user_id = created.id, username, is_admin, "user created");
+    Ok(created)
+}
+
+/// A user by id, or 404.
+pub async fn get(state: &AppState, id: i32) -> AppResult<user::Model> {
+    users::find(&state.db, id).await?.ok_or(AppError::NotFound)
+}
+
+/// A user by username, or 404.
+pub async fn get_by_username(state: &AppState, username: &str) -> AppResult<user::Model> {
+    users::find_by_username(&state.db, username)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// A page of users by ascending id.
+pub async fn list(
+    state: &AppState,
+    after: Option<i32>,
+    limit: u64,
+    q: Option<&str>,
+) -> AppResult<Vec<user::Model>> {
+    Ok(users::list(&state.db, after, limit, q).await?)
+}
+
+/// Changes to a user; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct UserPatch {
+    pub password: Option<SecretString>,
+    pub is_active: Option<bool>,
+    pub is_admin: Option<bool>,
+}
+
+/// Applies `patch`. A new password ends the user's sessions (not API keys); deactivation ends
+/// every session and API key (reactivation restores none). The last active admin cannot be
+/// deactivated or demoted.
+pub async fn update(state: &AppState, id: i32, patch: UserPatch) -> AppResult<user::Model> {
+    if let Some(p) = &patch.password {
+        let mut fields = Fields::default();
+        fields.check(
+            "password",
+            Some(p.expose_secret()),
+            valid_password,
+            PASSWORD_MSG,
+        );
+        fields.finish()?;
+    }
+    let existing = get(state, id).await?;
+    let hash = match patch.password {
+        Some(p) => Some(crate::password::hash(p).await?),
+        None => None,
+    };
+    let now = state.now();
+    let deactivated = existing.is_active && patch.is_active == Some(false);
+    let txn = state.db.begin().await?;
+    let stays_admin = patch.is_active.unwrap_or(existing.is_active)
+        && patch.is_admin.unwrap_or(existing.is_admin);
+    if existing.is_active
+        && existing.is_admin
+        && !stays_admin
+        && users::count_active_admins(&txn).await? <= 1
+    {
+        return Err(AppError::Conflict(LAST_ADMIN.into()));
+    }
+    let mut model = existing.into_active_model();
+    if let Some(v) = patch.is_active {
+        model.is_active = Set(v);
+    }
+    if let Some(v) = patch.is_admin {
+        model.is_admin = Set(v);
+    }
+    let password_changed = hash.is_some();
+    if let Some(h) = hash {
+        model.password_hash = Set(h);
+    }
+    let updated = users::update(&txn, model).await?;
+    let mut revoked = 0;
+    if deactivated {
+        revoked = sessions::delete_for_user(&txn, id, Scope::All, now).await?;
+    } else if password_changed {
+        revoked = sessions::delete_for_user(&txn, id, Scope::SessionsOnly, now).await?;
+    }
+    txn.commit().await?;
+    tracing::info!(
+        user_id = id,
+        is_active = updated.is_active,
+        is_admin = updated.is_admin,
+        password_changed,
+        revoked,
+        "user updated"
+    );
+    // The cached records carry `is_active` and `is_admin`: refetch them.
+    invalidate(state, Target::User(id)).await;
+    Ok(updated)
+}
+
+/// Deletes a user with their sessions and keys; the last active admin cannot be deleted.
+pub async fn delete(state: &AppState, id: i32) -> AppResult<()> {
+    let existing = get(state, id).await?;
+    let txn = state.db.begin().await?;
+    if existing.is_active && existing.is_admin && users::count_active_admins(&txn).await? <= 1 {
+        return Err(AppError::Conflict(LAST_ADMIN.into()));
+    }
+    users::delete(&txn, id).await?;
+    txn.commit().await?;
+    tracing::info!(user_id = id, username = %existing.username, "user deleted");
+    invalidate(state, Target::User(id)).await;
+    Ok(())
+}
+
+/// Creates the bootstrap admin (`username:password`) when no user of that name exists;
+/// returns whether it was created.
+pub async fn ensure_bootstrap_admin(state: &AppState, spec: &SecretString) -> anyhow::Result<bool> {
+    let Some((username, password)) = spec.expose_secret().split_once(':') else {
+        anyhow::bail!("TESSERA_BOOTSTRAP_ADMIN must be username:password");
+    };
+    if users::find_by_username(&state.db, username)
+        .await?
+        .is_some()
+    {
+        return Ok(false);
+    }
+    create(
+        state,
+        username,
+        SecretString::from(password.to_string()),
+        true,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot create the bootstrap admin: {e}"))?;
+    Ok(true)
+}

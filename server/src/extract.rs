@@ -74,8 +74,22 @@ async fn read_body(req: Request) -> Result<Bytes, AppError> {
         })
 }
 
-/// Parses JSON so that syntax errors and shape errors are told apart, naming the field.
+/// Parses JSON so that syntax errors and shape errors are told apart, naming the field. Every
+/// body Tessera takes is an object: serde would also fill a struct from an array, so anything
+/// else is refused first.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => {}
+        // Not JSON at all: let the parser say so.
+        Some(b) if !b"[\"-0123456789tfn".contains(b) => {}
+        None => {}
+        Some(_) => {
+            return Err(AppError::field(
+                "non_field_errors",
+                "Expected a JSON object.",
+            ));
+        }
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
@@ -218,41 +232,4 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for AppQuer
             .map(|Query(v)| Self(v))
             .map_err(|err| validation_from_serde("", &err.body_text()))
     }
-}
-
-/// Deserialises a field that may be absent (outer `None`) or `null` (inner `None`), for PATCH.
-pub fn double_option<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
-{
-    serde::Deserialize::deserialize(de).map(Some)
-}
-
-/// An integer as JSON Schema counts them: `5` and `5.0` alike (a schema cannot tell them apart,
-/// so refusing `5.0` would refuse a valid request).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Whole(pub i64);
-
-impl<'de> serde::Deserialize<'de> for Whole {
-    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
-        let n = <serde_json::Number as serde::Deserialize>::deserialize(de)?;
-        let whole = n.as_i64().or_else(|| {
-            n.as_f64()
-                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e18)
-                .map(|f| f as i64)
-        });
-        whole
-            .map(Whole)
-            .ok_or_else(|| serde::de::Error::custom("Enter a whole number."))
-    }
-}
-
-/// [`double_option`] for whole numbers.
-pub fn double_option_whole<'de, D>(de: D) -> Result<Option<Option<i64>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-{
-    let v: Option<Whole> = serde::Deserialize::deserialize(de)?;
-    Ok(Some(v.map(|w| w.0)))
 }

@@ -3,7 +3,7 @@
 //! Pure: no I/O.
 
 use crate::clock::SECOND;
-use crate::rules::Fields;
+use crate::rules::{Fields, non_null};
 use serde::{Deserialize, Deserializer};
 use std::fmt;
 use std::str::FromStr;
@@ -213,34 +213,25 @@ pub struct ClientPolicyPatch {
     #[schema(value_type = String, example = "The iOS app")]
     pub description: Option<String>,
     /// Seconds > 0 (at most 100 years), or `null` for tokens that never expire. Default 86400.
-    #[serde(default, deserialize_with = "crate::extract::double_option_whole")]
+    #[serde(default, deserialize_with = "crate::rules::double_option_whole")]
     #[schema(value_type = Option<i64>, minimum = 1, maximum = 3153600000_i64, example = 2592000)]
     pub token_ttl: Option<Option<i64>>,
     /// Seconds > 0 from a session's creation (at most 100 years), or `null` (default).
-    #[serde(default, deserialize_with = "crate::extract::double_option_whole")]
+    #[serde(default, deserialize_with = "crate::rules::double_option_whole")]
     #[schema(value_type = Option<i64>, minimum = 1, maximum = 3153600000_i64, example = 7776000)]
     pub max_lifetime: Option<Option<i64>>,
     /// `N/s`, `N/m`, `N/h` or `N/d` (N ≥ 1), or `null` for unlimited (default).
-    #[serde(default, deserialize_with = "crate::extract::double_option")]
+    #[serde(default, deserialize_with = "crate::rules::double_option")]
     #[schema(value_type = Option<String>, pattern = "^[1-9][0-9]{0,8}/[smhd]$", example = "100/m")]
     pub throttle_rate: Option<Option<String>>,
     /// Most live sessions per user (≥ 1), or `null` for no limit (default).
-    #[serde(default, deserialize_with = "crate::extract::double_option_whole")]
+    #[serde(default, deserialize_with = "crate::rules::double_option_whole")]
     #[schema(value_type = Option<i64>, minimum = 1, maximum = 2147483647, example = 5)]
     pub max_sessions: Option<Option<i64>>,
     /// Renew sessions on use (default false).
     #[serde(default, deserialize_with = "non_null")]
     #[schema(value_type = bool, example = false)]
     pub auto_renew: Option<bool>,
-}
-
-/// Deserialises a field that may be absent but not `null` (`null` is a `validation_error`).
-pub fn non_null<'de, D, T>(de: D) -> Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    T::deserialize(de).map(Some)
 }
 
 /// Expiry (µs) for a session created at `created` and (re)issued at `now`:

@@ -1,5 +1,6 @@
 //! Field rules shared by the admin API, the CLI and the services: usernames, passwords, client
-//! names, and a collector that names every bad field at once. Pure: no I/O, no HTTP.
+//! names, a collector that names every bad field at once, and the serde helpers that tell an
+//! absent field from a `null` one. Pure: no I/O, no HTTP.
 
 use std::collections::BTreeMap;
 
@@ -113,6 +114,52 @@ pub const CLIENT_NAME_MSG: &str =
 pub const USERNAME_PATTERN: &str = "^[A-Za-z0-9@.+_-]{1,150}$";
 /// The JSON Schema pattern of a client name.
 pub const CLIENT_NAME_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$";
+
+/// Deserialises a field that may be absent (outer `None`) or `null` (inner `None`), for PATCH.
+pub fn double_option<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    serde::Deserialize::deserialize(de).map(Some)
+}
+
+/// An integer as JSON Schema counts them: `5` and `5.0` alike (a schema cannot tell them apart,
+/// so refusing `5.0` would refuse a valid request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Whole(pub i64);
+
+impl<'de> serde::Deserialize<'de> for Whole {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        let n = <serde_json::Number as serde::Deserialize>::deserialize(de)?;
+        let whole = n.as_i64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e18)
+                .map(|f| f as i64)
+        });
+        whole
+            .map(Whole)
+            .ok_or_else(|| serde::de::Error::custom("Enter a whole number."))
+    }
+}
+
+/// [`double_option`] for whole numbers.
+pub fn double_option_whole<'de, D>(de: D) -> Result<Option<Option<i64>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let v: Option<Whole> = serde::Deserialize::deserialize(de)?;
+    Ok(Some(v.map(|w| w.0)))
+}
+
+/// Deserialises a field that may be absent but not `null` (`null` is a `validation_error`).
+pub fn non_null<'de, D, T>(de: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(de).map(Some)
+}
 
 #[cfg(test)]
 mod tests {

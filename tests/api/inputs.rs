@@ -168,3 +168,20 @@ async fn an_unread_body_does_not_poison_the_connection() {
         "{answers}"
     );
 }
+
+#[tokio::test]
+async fn bodies_must_be_json_objects() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    for body in ["[]", "[1,2]", "\"x\"", "3", "null", "true"] {
+        let req = Request::builder()
+            .method(Method::PATCH)
+            .uri("/api/admin/clients/web")
+            .header("authorization", format!("Bearer {}", admin.token))
+            .header("content-type", "application/json")
+            .body(Body::from(body))
+            .unwrap();
+        let res = app.send(req).await;
+        validation(&res, "non_field_errors");
+    }
+}

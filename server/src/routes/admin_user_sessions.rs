@@ -6,9 +6,9 @@ use crate::authn::{AdminOnly, Auth};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{AppJson, AppPath};
 use crate::policy::Rate;
+use crate::service::sessions::Scope;
 use crate::service::{sessions, throttles, users};
 use crate::state::AppState;
-use crate::store::sessions::Scope;
 use crate::token::TokenKind;
 use axum::{Json, extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
@@ -36,7 +36,7 @@ pub struct ThrottleView {
 /// `{"rate": "N/m" | null}`; `rate` is required, `null` means unlimited.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PutThrottleRequest {
-    #[serde(default, deserialize_with = "crate::extract::double_option")]
+    #[serde(default, deserialize_with = "crate::rules::double_option")]
     #[schema(value_type = Option<String>, required = true, pattern = "^[1-9][0-9]{0,8}/[smhd]$", example = "1000/h")]
     pub rate: Option<Option<Rate>>,
 }

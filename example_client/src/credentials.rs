@@ -21,6 +21,9 @@ pub const CONFIG_DIR_ENV: &str = "TESSERA_CLIENT_CONFIG_DIR";
 /// The file name inside the directory.
 pub const FILE_NAME: &str = "credentials.json";
 
+/// The file of device proofs (server → proof), kept across logouts.
+pub const PROOFS_FILE: &str = "device-proofs.json";
+
 /// Renew when less than this is left, whatever the token's lifetime.
 pub const RENEW_WITHIN: Duration = Duration::hours(1);
 
@@ -171,6 +174,39 @@ impl Store {
             });
         }
         Ok(())
+    }
+
+    /// The device proof kept for `server` (it outlives logouts: it names this device).
+    pub fn device_proof(&self, server: &str) -> Option<String> {
+        let bytes = fs::read(self.dir.join(PROOFS_FILE)).ok()?;
+        let proofs: std::collections::BTreeMap<String, String> =
+            serde_json::from_slice(&bytes).ok()?;
+        proofs.get(server).cloned()
+    }
+
+    /// Keeps `proof` as this device's proof for `server`, in a file readable by its owner only.
+    pub fn save_device_proof(&self, server: &str, proof: &str) -> Result<(), StoreError> {
+        let path = self.dir.join(PROOFS_FILE);
+        let io = |source| StoreError::Io {
+            path: path.clone(),
+            source,
+        };
+        create_private_dir(&self.dir).map_err(io)?;
+        let mut proofs: std::collections::BTreeMap<String, String> = fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        proofs.insert(server.to_string(), proof.to_string());
+        let json = serde_json::to_vec_pretty(&proofs).map_err(|source| StoreError::Corrupt {
+            path: path.clone(),
+            source,
+        })?;
+        let tmp = self
+            .dir
+            .join(format!(".{PROOFS_FILE}.{}.tmp", std::process::id()));
+        write_private(&tmp, &json)
+            .and_then(|()| fs::rename(&tmp, &path))
+            .map_err(io)
     }
 
     /// Deletes the file; `Ok(false)` when there was none.

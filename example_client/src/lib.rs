@@ -1,8 +1,8 @@
 //! A typed HTTP client for Tessera, for mobile and CLI app authors to copy.
 //!
-//! [`Client`] has one method per endpoint an app uses (SPEC §4.1, §4.2, §4.4). It speaks only
+//! [`Client`] has one method per endpoint an app uses (docs/endpoints.md). It speaks only
 //! HTTP (it never links the server) and maps every error body (`{"code", "detail"}`) to
-//! [`Error::Api`], so apps can branch on the SPEC's codes: any 401 ([`Error::needs_login`])
+//! [`Error::Api`], so apps can branch on the documented codes: any 401 ([`Error::needs_login`])
 //! means "log in again", a 429 carries `Retry-After` ([`Error::retry_after`]).
 //!
 //! [`credentials`] is the other half of an app: where a CLI keeps its token (a 0600 file) and
@@ -40,7 +40,7 @@ pub enum Error {
     Api {
         /// HTTP status.
         status: u16,
-        /// The SPEC's snake_case code, e.g. `invalid_token`.
+        /// The documented snake_case code, e.g. `invalid_token`.
         code: String,
         /// The human sentence.
         detail: String,
@@ -65,7 +65,7 @@ pub enum Error {
 
 impl Error {
     /// Whether the person must log in again: the token is missing, unknown, revoked or expired,
-    /// or the user was deactivated. Every 401 means this (SPEC §3.1).
+    /// or the user was deactivated. Every 401 means this (docs/conventions.md.1).
     pub fn needs_login(&self) -> bool {
         matches!(self, Error::Api { status: 401, .. })
     }
@@ -82,7 +82,7 @@ impl Error {
         }
     }
 
-    /// The SPEC's error code, when the server sent one.
+    /// The documented error code, when the server sent one.
     pub fn code(&self) -> Option<&str> {
         match self {
             Error::Api { code, .. } => Some(code),
@@ -97,6 +97,7 @@ pub struct Client {
     base: String,
     http: reqwest::Client,
     token: Option<String>,
+    device_proof: Option<String>,
 }
 
 // By hand, so that logging a client never leaks its token.
@@ -105,6 +106,10 @@ impl std::fmt::Debug for Client {
         f.debug_struct("Client")
             .field("base", &self.base)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "device_proof",
+                &self.device_proof.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -126,7 +131,20 @@ impl Client {
             base: base.trim_end_matches('/').to_string(),
             http,
             token: None,
+            device_proof: None,
         }
+    }
+
+    /// Sends this device proof (kept from an earlier login) with the next login.
+    pub fn with_device_proof(mut self, proof: impl Into<String>) -> Self {
+        self.device_proof = Some(proof.into());
+        self
+    }
+
+    /// The device proof from the last login: keep it (it outlives logouts) and hand it back
+    /// with [`Client::with_device_proof`].
+    pub fn device_proof(&self) -> Option<&str> {
+        self.device_proof.as_deref()
     }
 
     /// Uses a token kept from an earlier login.
@@ -219,6 +237,8 @@ impl Client {
             client: &'a str,
             #[serde(skip_serializing_if = "Option::is_none")]
             device_name: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            device_proof: Option<&'a str>,
         }
         // Without the old token: a login never authenticates with one.
         let req = self
@@ -229,9 +249,13 @@ impl Client {
                 password,
                 client,
                 device_name,
+                device_proof: self.device_proof.as_deref(),
             });
         let res: LoginResponse = Self::json(req).await?;
         self.token = Some(res.token.clone());
+        if let Some(proof) = &res.device_proof {
+            self.device_proof = Some(proof.clone());
+        }
         Ok(res)
     }
 

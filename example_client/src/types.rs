@@ -1,4 +1,4 @@
-//! The response bodies of SPEC §4.1, §4.2 and §4.4, as typed values.
+//! The response bodies of docs/endpoints.md, as typed values.
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -14,7 +14,7 @@ pub struct User {
     pub is_admin: bool,
 }
 
-/// One device's session (SPEC §4.2). Never carries the token.
+/// One device's session (docs/endpoints.md). Never carries the token.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Session {
     /// A UUID; what [`Client::revoke`](crate::Client::revoke) takes.
@@ -52,6 +52,10 @@ pub struct LoginResponse {
     pub session: Session,
     /// Who logged in.
     pub user: User,
+    /// Proof that this device logged in before (docs/concepts.md, "Budgets"): sent with the next
+    /// login, it keeps someone guessing the password elsewhere from locking this device out.
+    #[serde(default)]
+    pub device_proof: Option<String>,
 }
 
 // By hand, so that logging a response never leaks the token.
@@ -62,6 +66,10 @@ impl std::fmt::Debug for LoginResponse {
             .field("expiry", &self.expiry)
             .field("session", &self.session)
             .field("user", &self.user)
+            .field(
+                "device_proof",
+                &self.device_proof.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }

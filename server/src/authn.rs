@@ -93,8 +93,13 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> AppResult<Principa
 #[derive(Clone, Default)]
 pub struct AllowanceSlot(pub Arc<Mutex<Option<Allowance>>>);
 
-/// Spends one unit of the principal's (user, client) budget; 429 when it is used up.
-pub async fn spend(state: &AppState, parts: &Parts, principal: &Principal) -> AppResult<()> {
+/// Spends one unit of the principal's (user, client) budget; 429 when it is used up. What is
+/// left goes to `slot`, for the response headers.
+pub async fn spend(
+    state: &AppState,
+    slot: Option<&AllowanceSlot>,
+    principal: &Principal,
+) -> AppResult<()> {
     let key = BudgetKey::Pair(principal.user().id, principal.client().id);
     let allowance = state
         .budgets
@@ -103,7 +108,7 @@ pub async fn spend(state: &AppState, parts: &Parts, principal: &Principal) -> Ap
         .map_err(|refused| AppError::Throttled {
             wait_secs: refused.wait_secs,
         })?;
-    if let (Some(allowance), Some(slot)) = (allowance, parts.extensions.get::<AllowanceSlot>()) {
+    if let (Some(allowance), Some(slot)) = (allowance, slot) {
         *slot.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(allowance);
     }
     Ok(())
@@ -151,7 +156,7 @@ pub async fn authorize<R: Requirement>(parts: &Parts, state: &AppState) -> AppRe
         return Err(AppError::Forbidden);
     }
     if R::METERED {
-        spend(state, parts, &principal).await?;
+        spend(state, parts.extensions.get::<AllowanceSlot>(), &principal).await?;
     }
     Ok(principal)
 }

@@ -3,7 +3,7 @@
 //! seam chosen once at start-up: this instance's memory, or Redis shared by every instance.
 
 use crate::clock::Clock;
-use crate::gcra::{self, Allowance, BudgetKey, Refused};
+use crate::gcra::{self, Allowance, BudgetKey, Mode, Refused};
 use crate::policy::Rate;
 use crate::redis_budget::RedisBudgets;
 use moka::sync::Cache;
@@ -43,11 +43,26 @@ impl Budgets {
         }
     }
 
-    async fn spend_all(&self, keys: &[(BudgetKey, Rate)]) -> Result<Option<Allowance>, Refused> {
+    async fn call(
+        &self,
+        keys: &[(BudgetKey, Rate)],
+        mode: Mode,
+    ) -> Result<Option<Allowance>, Refused> {
+        if keys.is_empty() {
+            return Ok(None);
+        }
         let now = self.clock.now_micros();
         match &self.store {
-            BudgetStore::Memory(memory) => memory.spend_all(keys, now),
-            BudgetStore::Redis(redis) => redis.spend_all(keys, now).await,
+            BudgetStore::Memory(memory) => memory.call(keys, now, mode),
+            BudgetStore::Redis(redis) => redis.call(keys, now, mode).await,
+        }
+    }
+
+    /// The store's health, when it is Redis.
+    pub fn redis_health(&self) -> Option<&crate::redis_budget::Health> {
+        match &self.store {
+            BudgetStore::Redis(redis) => Some(redis.health()),
+            BudgetStore::Memory(_) => None,
         }
     }
 
@@ -58,19 +73,32 @@ impl Budgets {
         rate: Option<Rate>,
     ) -> Result<Option<Allowance>, Refused> {
         match rate {
-            Some(rate) => self.spend_all(&[(key, rate)]).await,
+            Some(rate) => self.call(&[(key, rate)], Mode::Spend).await,
             None => Ok(None),
         }
     }
 
-    /// Spends one login attempt from both the IP and the username budget, or from neither.
-    pub async fn spend_login(&self, ip: Option<IpAddr>, username: &str) -> Result<(), Refused> {
-        let mut keys = Vec::with_capacity(2);
-        if let Some(ip) = ip {
-            keys.push((BudgetKey::LoginIp(ip), self.login_ip));
-        }
-        keys.push((BudgetKey::LoginUser(username.to_string()), self.login_user));
-        self.spend_all(&keys).await.map(|_| ())
+    /// Before a password check (docs/concepts.md, "Budgets"): refused when the IP's budget or
+    /// `who`'s budget of failures has nothing left, in which case nothing is spent and Argon2
+    /// never runs; otherwise the attempt spends one unit of the IP's budget. `who` is the
+    /// username, or the proof of a known device.
+    pub async fn before_password(
+        &self,
+        ip: Option<IpAddr>,
+        who: Option<BudgetKey>,
+    ) -> Result<(), Refused> {
+        let ip = ip.map(|ip| (BudgetKey::LoginIp(ip), self.login_ip));
+        let mut keys: Vec<(BudgetKey, Rate)> = ip.iter().cloned().collect();
+        keys.extend(who.map(|who| (who, self.login_user)));
+        self.call(&keys, Mode::Check).await?;
+        self.call(&ip.into_iter().collect::<Vec<_>>(), Mode::Spend)
+            .await?;
+        Ok(())
+    }
+
+    /// After a failed password check: one unit of `who`'s budget of failures.
+    pub async fn password_failed(&self, who: BudgetKey) {
+        let _ = self.call(&[(who, self.login_user)], Mode::Force).await;
     }
 }
 
@@ -98,10 +126,11 @@ impl Default for MemoryBudgets {
 }
 
 impl MemoryBudgets {
-    fn spend_all(
+    fn call(
         &self,
         keys: &[(BudgetKey, Rate)],
         now: i64,
+        mode: Mode,
     ) -> Result<Option<Allowance>, Refused> {
         let cells: Vec<Arc<Cell>> = keys
             .iter()
@@ -124,9 +153,11 @@ impl MemoryBudgets {
             .zip(&guards)
             .map(|((_, rate), tat)| ((**tat != i64::MIN).then_some(**tat), *rate))
             .collect();
-        let (tats, first) = gcra::spend(now, &budgets)?;
-        for (guard, tat) in guards.iter_mut().zip(tats) {
-            **guard = tat;
+        let (tats, first) = gcra::decide(now, &budgets, mode)?;
+        if mode != Mode::Check {
+            for (guard, tat) in guards.iter_mut().zip(tats) {
+                **guard = tat;
+            }
         }
         Ok(first)
     }
@@ -204,19 +235,28 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn refused_login_spends_nothing() {
+    async fn only_failures_spend_the_username_and_a_refusal_spends_nothing() {
         let (t, _clock) = budgets();
         let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        let alice = || Some(BudgetKey::LoginUser("alice".into()));
+        // Successful checks spend the IP's budget only.
+        for _ in 0..12 {
+            t.before_password(Some(ip), alice()).await.unwrap();
+        }
+        // Ten failures use up alice's budget of failures, from any address.
         for _ in 0..10 {
-            t.spend_login(Some(ip), "alice").await.unwrap();
+            t.password_failed(BudgetKey::LoginUser("alice".into()))
+                .await;
         }
-        for _ in 0..30 {
-            assert!(t.spend_login(Some(ip), "alice").await.is_err());
+        let elsewhere: IpAddr = "10.0.0.2".parse().unwrap();
+        assert!(t.before_password(Some(elsewhere), alice()).await.is_err());
+        // A known device has a budget of its own.
+        let proof = Some(BudgetKey::LoginProof("n1".into()));
+        t.before_password(Some(elsewhere), proof).await.unwrap();
+        // The refusals above spent nothing from the IP: 12 + 1 of 30 are gone from 10.0.0.1.
+        for _ in 0..18 {
+            t.before_password(Some(ip), None).await.unwrap();
         }
-        // The IP spent 10 of its 30, not 40: other usernames from it still get through.
-        for i in 0..20 {
-            t.spend_login(Some(ip), &format!("user{i}")).await.unwrap();
-        }
-        assert!(t.spend_login(Some(ip), "bob").await.is_err());
+        assert!(t.before_password(Some(ip), None).await.is_err());
     }
 }

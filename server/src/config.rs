@@ -92,6 +92,44 @@ pub struct Config {
     /// Redis URL; when set, budgets are shared by every instance.
     #[arg(long, global = true, env = "TESSERA_REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
+    /// Prefix of this deployment's Redis keys (default: `tessera:<deployment id>:`, the id kept
+    /// in the database), so that deployments may share one Redis.
+    #[arg(long, global = true, env = "TESSERA_REDIS_PREFIX")]
+    pub redis_prefix: Option<String>,
+    /// Milliseconds a budget call may take before the request is let through without it.
+    #[arg(
+        long,
+        global = true,
+        env = "TESSERA_REDIS_DEADLINE",
+        default_value_t = 50
+    )]
+    pub redis_deadline: u64,
+    /// Most connections served at once; more wait to be accepted. Capped below the open-file
+    /// limit, which is raised to its hard limit at start.
+    #[arg(
+        long,
+        global = true,
+        env = "TESSERA_MAX_CONNECTIONS",
+        default_value_t = 10_000
+    )]
+    pub max_connections: usize,
+    /// Seconds requests in flight may take to finish after SIGINT/SIGTERM.
+    #[arg(
+        long,
+        global = true,
+        env = "TESSERA_SHUTDOWN_TIMEOUT",
+        default_value_t = 20
+    )]
+    pub shutdown_timeout: u64,
+    /// The server's secret (HMAC keys for device proofs); by default a random one is made at
+    /// first start and kept in the database, so every instance shares it.
+    #[arg(
+        long,
+        global = true,
+        env = "TESSERA_SECRET_KEY",
+        hide_env_values = true
+    )]
+    pub secret_key: Option<SecretString>,
     /// Tracing filter, e.g. `info` or `server=debug` (default `info` for `serve`, `warn` for
     /// the administrative commands, which stay quiet unless something is wrong).
     #[arg(long, global = true, env = "TESSERA_LOG")]

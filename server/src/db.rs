@@ -14,6 +14,9 @@ async fn open(url: &str, max: u32, read_only: bool) -> anyhow::Result<DatabaseCo
         .acquire_timeout(Duration::from_secs(5))
         .max_connections(max);
     if url.starts_with("sqlite:") {
+        if !read_only {
+            private_sqlite_files(url)?;
+        }
         opts.map_sqlx_sqlite_opts(move |o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
@@ -52,6 +55,66 @@ async fn explain(url: &str, err: sea_orm::DbErr) -> String {
         Ok(Ok(_)) => text,
         Err(_) => "no answer within 5 seconds".into(),
     }
+}
+
+/// The path of an SQLite file URL (`None` for an in-memory database).
+fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    if is_memory(url) {
+        return None;
+    }
+    Some(std::path::PathBuf::from(
+        rest.split('?').next().unwrap_or(rest),
+    ))
+}
+
+/// The database holds password hashes and token digests: its file is created readable by its
+/// owner only (SQLite gives the `-wal` and `-shm` files the mode of the database file), and an
+/// existing file readable by others is narrowed to 0600 with a warning.
+fn private_sqlite_files(url: &str) -> anyhow::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let Some(path) = sqlite_path(url) else {
+        return Ok(());
+    };
+    if !path.exists() {
+        if !url.contains("mode=rwc") {
+            return Ok(());
+        }
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .or_else(|e| match e.kind() {
+                std::io::ErrorKind::AlreadyExists => std::fs::File::open(&path),
+                _ => Err(e),
+            })
+            .with_context(|| format!("cannot create the database file {}", path.display()))?;
+    }
+    let mut files = vec![path.clone()];
+    for suffix in ["-wal", "-shm"] {
+        let mut name = path.clone().into_os_string();
+        name.push(suffix);
+        files.push(name.into());
+    }
+    for file in files {
+        let Ok(meta) = std::fs::metadata(&file) else {
+            continue;
+        };
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                file = %file.display(),
+                mode = format!("{mode:o}"),
+                "the database file was readable by others; narrowing it to 0600"
+            );
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                .with_context(|| format!("cannot change the mode of {}", file.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Whether `url` names an SQLite file that does not exist yet.

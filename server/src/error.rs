@@ -53,6 +53,9 @@ pub enum AppError {
     /// 409 `conflict`.
     #[error("{0}")]
     Conflict(String),
+    /// 408 `request_timeout`: the body did not arrive in time.
+    #[error("request timeout")]
+    RequestTimeout,
     /// 413 `payload_too_large`.
     #[error("payload too large")]
     PayloadTooLarge,
@@ -114,6 +117,11 @@ impl AppError {
                 "Method not allowed on this path.".into(),
             ),
             Conflict(detail) => (StatusCode::CONFLICT, "conflict", detail.clone()),
+            RequestTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "The request body did not arrive in time.".into(),
+            ),
             PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
@@ -157,7 +165,7 @@ impl From<Invalid> for AppError {
 
 /// Whether a database error means "not reachable right now" rather than a bug: no connection,
 /// a connection lost mid-query, or SQLite still locked after its busy timeout.
-fn is_unavailable(err: &DbErr) -> bool {
+pub fn is_unavailable(err: &DbErr) -> bool {
     let sqlx = match err {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
         DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
@@ -192,9 +200,10 @@ pub fn sql_err(err: DbErr) -> AppError {
         return AppError::NotFound;
     }
     if is_unavailable(&err) {
-        tracing::warn!(error = %err, "database unavailable");
+        crate::metrics::db_error("unavailable", &err);
         return AppError::Unavailable;
     }
+    crate::metrics::db_error("other", &err);
     AppError::Internal(err.into())
 }
 

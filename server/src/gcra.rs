@@ -17,8 +17,10 @@ pub enum BudgetKey {
     Pair(i32, i32),
     /// Login attempts from one IP.
     LoginIp(IpAddr),
-    /// Login attempts for one username.
+    /// Failed password checks for one username.
     LoginUser(String),
+    /// Failed password checks from one known device (the nonce of its device proof).
+    LoginProof(String),
 }
 
 impl BudgetKey {
@@ -28,6 +30,7 @@ impl BudgetKey {
             BudgetKey::Pair(u, c) => format!("p:{u}:{c}"),
             BudgetKey::LoginIp(ip) => format!("ip:{ip}"),
             BudgetKey::LoginUser(name) => format!("u:{name}"),
+            BudgetKey::LoginProof(nonce) => format!("d:{nonce}"),
         }
     }
 }
@@ -82,11 +85,32 @@ pub fn allowance(rate: Rate, ahead: i64) -> Allowance {
     }
 }
 
-/// Decides a spend of one unit from every `(tat, rate)` at `now`, all or none: the new TATs and
-/// the first key's allowance, or how long to wait. `tat` is `None` for a key never seen.
+/// What a budget call does with its keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Whether every key would allow one unit; spends nothing.
+    Check = 0,
+    /// One unit from every key, or from none when any refuses.
+    Spend = 1,
+    /// One unit from every key, refused or not (a failed password check always counts).
+    Force = 2,
+}
+
+/// Decides a spend of one unit from every `(tat, rate)` at `now` ([`Mode::Spend`]: all or
+/// none): the new TATs and the first key's allowance, or how long to wait. `tat` is `None` for
+/// a key never seen.
 pub fn spend(
     now: i64,
     budgets: &[(Option<i64>, Rate)],
+) -> Result<(Vec<i64>, Option<Allowance>), Refused> {
+    decide(now, budgets, Mode::Spend)
+}
+
+/// [`spend`] in any [`Mode`]; a check returns the TATs unchanged and no allowance.
+pub fn decide(
+    now: i64,
+    budgets: &[(Option<i64>, Rate)],
+    mode: Mode,
 ) -> Result<(Vec<i64>, Option<Allowance>), Refused> {
     let mut wait = 0;
     for (tat, rate) in budgets {
@@ -94,10 +118,17 @@ pub fn spend(
         let tat = tat.unwrap_or(now).max(now);
         wait = wait.max(tat - now - tolerance);
     }
-    if wait > 0 {
+    if wait > 0 && mode != Mode::Force {
         return Err(Refused {
             wait_secs: ceil_secs(wait).max(1),
         });
+    }
+    if mode == Mode::Check {
+        let unchanged = budgets
+            .iter()
+            .map(|(tat, _)| tat.unwrap_or(i64::MIN))
+            .collect();
+        return Ok((unchanged, None));
     }
     let mut first = None;
     let tats = budgets

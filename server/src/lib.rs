@@ -29,6 +29,8 @@ pub mod purge;
 pub mod redis_budget;
 pub mod routes;
 pub mod rules;
+pub mod secret;
+pub mod serve;
 pub mod service;
 pub mod startup;
 pub mod state;
@@ -111,6 +113,10 @@ pub fn app(state: AppState) -> Router {
         )
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             middleware::panic_response,
+        ))
+        // A body that stops arriving is cut off (its reader answers 408).
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            serve::BODY_TIMEOUT,
         ))
         .with_state(state);
     // Paths are normalised before routing, so `login/` and `sessions//{id}` (as Durin clients

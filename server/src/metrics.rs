@@ -1,7 +1,9 @@
 //! Prometheus metrics: requests by route and status with latency, logins by outcome.
 
 use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::{counter::Counter, family::Family, histogram::Histogram};
+use prometheus_client::metrics::{
+    counter::Counter, family::Family, gauge::Gauge, histogram::Histogram,
+};
 use prometheus_client::registry::Registry;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -22,6 +24,11 @@ struct LoginLabels {
     outcome: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DbErrorLabels {
+    kind: &'static str,
+}
+
 /// The registry and the handles the middleware and handlers update.
 pub struct Metrics {
     registry: Registry,
@@ -30,15 +37,44 @@ pub struct Metrics {
     logins: Family<LoginLabels, Counter>,
 }
 
+/// Failed database calls, by kind: process-wide, because they are counted where database
+/// errors are mapped (`crate::error`), which holds no state.
+static DB_ERRORS: std::sync::LazyLock<Family<DbErrorLabels, Counter>> =
+    std::sync::LazyLock::new(Family::default);
+
+/// When the last summary of database failures was logged, and how many came since.
+static DB_SUMMARY: std::sync::Mutex<Option<(std::time::Instant, u64)>> =
+    std::sync::Mutex::new(None);
+
+/// Counts a failed database call (`unavailable`: lost, refused or locked, answered 503; or
+/// `other`) and logs it in a summary at most every 10 s, so that an outage does not write a
+/// line per request.
+pub fn db_error(kind: &'static str, err: &dyn std::fmt::Display) {
+    DB_ERRORS.get_or_create(&DbErrorLabels { kind }).inc();
+    let mut summary = DB_SUMMARY.lock().unwrap_or_else(|p| p.into_inner());
+    let now = std::time::Instant::now();
+    match &mut *summary {
+        Some((since, count)) if now.duration_since(*since) < std::time::Duration::from_secs(10) => {
+            *count += 1;
+        }
+        last => {
+            let before = last.as_ref().map_or(0, |(_, count)| *count);
+            tracing::warn!(kind, error = %err, suppressed_since_last = before, "database call failed");
+            *last = Some((now, 0));
+        }
+    }
+}
+
 impl Default for Metrics {
     fn default() -> Self {
-        Self::new()
+        Self::new(None)
     }
 }
 
 impl Metrics {
-    /// A fresh registry (one per state, so tests do not share counters).
-    pub fn new() -> Self {
+    /// A fresh registry (one per state, so tests do not share counters), with the health of the
+    /// Redis budget store when budgets live there (else the in-memory store, always up).
+    pub fn new(budget: Option<&crate::redis_budget::Health>) -> Self {
         let mut registry = Registry::with_prefix("tessera");
         let requests = Family::<RequestLabels, Counter>::default();
         let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
@@ -58,6 +94,29 @@ impl Metrics {
             latency.clone(),
         );
         registry.register("logins", "Login attempts by outcome", logins.clone());
+        registry.register(
+            "db_errors",
+            "Database calls that failed, by kind (unavailable: answered 503)",
+            DB_ERRORS.clone(),
+        );
+        let (up, errors) = match budget {
+            Some(h) => (h.up.clone(), h.errors.clone()),
+            None => {
+                let up = Gauge::default();
+                up.set(1);
+                (up, Counter::default())
+            }
+        };
+        registry.register(
+            "budget_backend_up",
+            "Whether the budget store answers (1) or requests pass unthrottled (0)",
+            up,
+        );
+        registry.register(
+            "budget_backend_errors",
+            "Budget calls that failed or missed their deadline and let their request through",
+            errors,
+        );
         Self {
             registry,
             requests,
@@ -139,7 +198,7 @@ fn to_prometheus_text(openmetrics: &str) -> String {
 mod tests {
     #[test]
     fn counters_are_named_by_their_samples() {
-        let m = super::Metrics::new();
+        let m = super::Metrics::new(None);
         m.observe_login("success");
         let text = m.render();
         assert!(

@@ -88,12 +88,30 @@ async fn buffer_body(req: Request) -> Result<Request, Response> {
         {
             Err(too_large())
         }
-        // Any other failure to read is the client's doing (a broken or timed-out upload).
+        Err(err) if is_timeout(&err) => {
+            let mut res = AppError::RequestTimeout.into_response();
+            res.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            Err(res)
+        }
+        // Any other failure to read is the client's doing (a broken upload).
         Err(_) => Err(
             AppError::bad_request("invalid_body", "The request body could not be read.")
                 .into_response(),
         ),
     }
+}
+
+/// Whether a body read failed because the body stopped arriving (the body timeout).
+fn is_timeout(err: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
+    while let Some(e) = source {
+        if e.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 /// Serves a path with repeated slashes like the path with single ones, and a path with a

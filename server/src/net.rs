@@ -17,7 +17,7 @@ pub struct Caller {
     pub user_agent: String,
 }
 
-/// The client IP per SPEC §3.2.
+/// The client IP per docs/concepts.md.
 pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpNet]) -> Option<IpAddr> {
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
     let peer = peer?;

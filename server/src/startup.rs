@@ -8,11 +8,14 @@ use crate::budget::{BudgetStore, MemoryBudgets};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Settings};
 use crate::redis_budget::RedisBudgets;
+use crate::secret::{self, ServerSecret};
 use crate::service::{clients, users};
 use crate::state::AppState;
-use crate::{bus, db, purge, touches};
+use crate::store::settings;
+use crate::{bus, db, purge, serve, touches};
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
+use secrecy::ExposeSecret;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -52,11 +55,36 @@ impl Application {
         clock: Arc<dyn Clock>,
         listen_url: Option<String>,
     ) -> anyhow::Result<Self> {
+        let secret = match &config.secret_key {
+            Some(key) => ServerSecret::from_master(&secret::master_bytes(key.expose_secret())),
+            None => {
+                let stored = settings::get_or_insert(&db, "secret_key", secret::new_master)
+                    .await
+                    .context("cannot read the server's secret key")?;
+                ServerSecret::from_master(&secret::master_bytes(&stored))
+            }
+        };
         let store = match &config.redis_url {
-            Some(url) => BudgetStore::Redis(RedisBudgets::connect(url, "tessera:").await?),
+            Some(url) => {
+                // Deployments sharing one Redis keep apart by prefix: configured, or this
+                // deployment's id, made once and kept in the database.
+                let prefix = match &config.redis_prefix {
+                    Some(prefix) => prefix.clone(),
+                    None => {
+                        let id = settings::get_or_insert(&db, "deployment_id", || {
+                            secret::hex(&secret::random_bytes::<8>())
+                        })
+                        .await
+                        .context("cannot read the deployment id")?;
+                        format!("tessera:{id}:")
+                    }
+                };
+                let deadline = Duration::from_millis(config.redis_deadline.max(1));
+                BudgetStore::Redis(RedisBudgets::start(url, &prefix, deadline)?)
+            }
             None => BudgetStore::Memory(MemoryBudgets::default()),
         };
-        let state = AppState::with_parts(db, reader, Settings::from(&config), clock, store);
+        let state = AppState::with_parts(db, reader, Settings::from(&config), clock, store, secret);
         clients::seed_defaults(&state)
             .await
             .context("cannot create the default clients")?;
@@ -150,25 +178,28 @@ impl Application {
             version = env!("CARGO_PKG_VERSION"),
             address = %listener.local_addr()?,
             database = %db::redact(&config.database_url),
-            redis = if config.redis_url.is_some() { "shared budgets" } else { "off (budgets in memory)" },
+            redis = if config.redis_url.is_some() { "shared budgets (connecting in the background)" } else { "off (budgets in memory)" },
             invalidation,
             "tessera listening"
         );
-        let app = crate::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                stop.await;
-                tracing::info!("shutting down: draining requests in flight");
-            })
-            .await;
+        let limits = serve::Limits {
+            max_connections: serve::fit_connection_cap(config.max_connections),
+            shutdown_timeout: Duration::from_secs(config.shutdown_timeout),
+            header_timeout: serve::HEADER_TIMEOUT,
+        };
+        serve::serve(listener, crate::app(state.clone()), limits, async move {
+            stop.await;
+            tracing::info!("shutting down: draining requests in flight");
+        })
+        .await;
         let _ = stop_tx.send(true);
         for task in tasks {
             let _ = task.await;
         }
-        // Requests have drained: write the last queued uses.
+        // Requests have drained (or their deadline passed): write the last queued uses.
         let written = state.touches.flush(&state.db).await?;
         tracing::info!(written, "queued last_used writes flushed; tessera stopped");
-        served.context("the HTTP server failed")
+        Ok(())
     }
 }
 

@@ -8,6 +8,7 @@ use crate::cache::AuthCache;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::metrics::Metrics;
+use crate::secret::ServerSecret;
 use crate::touches::Touches;
 use sea_orm::DatabaseConnection;
 use std::ops::Deref;
@@ -33,6 +34,8 @@ pub struct Inner {
     pub budgets: Budgets,
     /// Prometheus metrics.
     pub metrics: Metrics,
+    /// Keys derived from the server's secret (device proofs).
+    pub secret: ServerSecret,
 }
 
 /// A cheap handle on [`Inner`].
@@ -44,7 +47,14 @@ impl AppState {
     /// budgets in memory.
     pub fn new(db: DatabaseConnection, settings: Settings, clock: Arc<dyn Clock>) -> Self {
         let store = BudgetStore::Memory(MemoryBudgets::default());
-        Self::with_parts(db.clone(), db, settings, clock, store)
+        Self::with_parts(
+            db.clone(),
+            db,
+            settings,
+            clock,
+            store,
+            ServerSecret::random(),
+        )
     }
 
     /// The state with the wall clock.
@@ -52,7 +62,7 @@ impl AppState {
         Self::new(db, settings, Arc::new(SystemClock))
     }
 
-    /// The state with separate writer and reader pools and the given budget store; the
+    /// The state with separate writer and reader pools, the given budget store and secret; the
     /// invalidation bus follows the database (NOTIFY on PostgreSQL, local otherwise).
     pub fn with_parts(
         db: DatabaseConnection,
@@ -60,6 +70,7 @@ impl AppState {
         settings: Settings,
         clock: Arc<dyn Clock>,
         store: BudgetStore,
+        secret: ServerSecret,
     ) -> Self {
         let budgets = Budgets::new(
             clock.clone(),
@@ -75,8 +86,9 @@ impl AppState {
             reader,
             settings,
             clock,
+            metrics: Metrics::new(budgets.redis_health()),
             budgets,
-            metrics: Metrics::new(),
+            secret,
         }))
     }
 

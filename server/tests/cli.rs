@@ -1,4 +1,4 @@
-//! The `tessera` binary: subcommands and configuration errors (SPEC §5).
+//! The `tessera` binary: subcommands and configuration errors (docs/operations.md).
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -371,4 +371,36 @@ fn serve_logs_what_operators_need() {
     );
     let _ = child.kill();
     let _ = child.wait();
+}
+
+#[test]
+fn the_sqlite_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = temp_db("modes");
+    assert!(
+        tessera(&db)
+            .arg("migrate")
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&db), 0o600, "a new database is 0600");
+    for suffix in ["-wal", "-shm"] {
+        let file = std::path::PathBuf::from(format!("{}{suffix}", db.display()));
+        if file.exists() {
+            assert_eq!(mode(&file), 0o600, "{}", file.display());
+        }
+    }
+    // An existing world-readable file is narrowed, with a warning.
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = tessera(&db)
+        .arg("migrate")
+        .env("TESSERA_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(mode(&db), 0o600);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("narrowing it to 0600"));
 }

@@ -1,4 +1,4 @@
-//! Admin API for clients and users (SPEC §4.5).
+//! Admin API for clients and users (docs/endpoints.md).
 
 use axum::http::{Method, StatusCode};
 use serde_json::json;

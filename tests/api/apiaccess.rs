@@ -1,4 +1,4 @@
-//! The per-user API access key (SPEC §4.4): issue once, show, delete, how it authenticates,
+//! The per-user API access key (docs/endpoints.md): issue once, show, delete, how it authenticates,
 //! what ends it, and what happens when the API-access client is gone.
 
 use axum::http::{Method, StatusCode};

@@ -1,4 +1,4 @@
-//! Token lifecycle (SPEC §2, §3.1, §4.1): login, refresh, logout, logout-all, me, policy.
+//! Token lifecycle (docs/tokens.md, docs/endpoints.md): login, refresh, logout, logout-all, me, policy.
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};

@@ -1,4 +1,4 @@
-//! Swagger UI in a real browser (SPEC §4.6): headless Chromium, driven through chromedriver,
+//! Swagger UI in a real browser (docs/operations.md): headless Chromium, driven through chromedriver,
 //! authorizes with a token from login and runs `GET /api/auth/sessions` live from `/docs/`.
 //!
 //! Skipped (with a note on stderr) where Chromium or chromedriver is not installed;

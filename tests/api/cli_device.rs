@@ -147,13 +147,21 @@ impl Device {
         self.run_with_stdin(&args, Some(&pw)).await
     }
 
-    /// Asserts the credentials file is 0600 and alone (no temporary file left).
+    /// Asserts the credentials file and the device proof are 0600 and alone (no temporary
+    /// file left).
     #[track_caller]
     pub fn assert_private_credentials(&self) {
         use std::os::unix::fs::PermissionsExt;
         let meta = std::fs::metadata(self.credentials_path()).unwrap();
         assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        let proofs = self.dir.path().join("device-proofs.json");
+        let meta = std::fs::metadata(&proofs).expect("the device proof is kept");
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
         let names: Vec<_> = std::fs::read_dir(self.dir.path()).unwrap().collect();
-        assert_eq!(names.len(), 1, "only credentials.json, no temporary file");
+        assert_eq!(
+            names.len(),
+            2,
+            "credentials.json and device-proofs.json, no temporary file"
+        );
     }
 }

@@ -5,7 +5,7 @@
 use crate::live;
 use example_client::{Client, Error};
 
-/// The SPEC code of an error, or a panic showing what came instead.
+/// The documented code of an error, or a panic showing what came instead.
 #[track_caller]
 fn code(result: Result<impl std::fmt::Debug, Error>) -> (u16, String) {
     match result {

@@ -1,4 +1,4 @@
-//! HTTP conventions (SPEC §3): error bodies, 404/405, sizes, content types, slashes, caching.
+//! HTTP conventions (docs/conventions.md): error bodies, 404/405, sizes, content types, slashes, caching.
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};

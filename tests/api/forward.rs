@@ -1,4 +1,4 @@
-//! Resource-server integration (SPEC §4.3): forward-auth (`/api/auth/verify`) and RFC 7662
+//! Resource-server integration (docs/endpoints.md): forward-auth (`/api/auth/verify`) and RFC 7662
 //! introspection (`/api/auth/introspect`).
 
 use axum::body::Body;

@@ -130,14 +130,20 @@ async fn two_instances_share_revocations_and_budgets() {
     let clock = ManualClock::new();
     let (stop, _) = tokio::sync::watch::channel(false);
     let mut instances = Vec::new();
+    let secret = server::secret::ServerSecret::random();
     for _ in 0..2 {
-        let redis = RedisBudgets::connect(&redis_url, &prefix).await.unwrap();
+        let redis = RedisBudgets::start(&redis_url, &prefix, Duration::from_millis(500)).unwrap();
+        assert!(
+            redis.wait_connected(Duration::from_secs(5)).await,
+            "Redis connects"
+        );
         let state = AppState::with_parts(
             db.conn(),
             db.conn(),
             Settings::default(),
             Arc::new(clock.clone()),
             BudgetStore::Redis(redis),
+            secret.clone(),
         );
         let (ready, subscribed) = tokio::sync::oneshot::channel();
         tokio::spawn(server::bus::listen(

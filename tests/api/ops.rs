@@ -1,4 +1,4 @@
-//! Operations and docs (SPEC §4.6).
+//! Operations and docs (docs/operations.md).
 
 use axum::http::{Method, StatusCode};
 use tests::TestApp;

@@ -1,4 +1,4 @@
-//! Session management (SPEC §4.2): listing, revoking one or all others, device names, client
+//! Session management (docs/endpoints.md): listing, revoking one or all others, device names, client
 //! IPs behind proxies, the admin view of a user's sessions, and the purge of expired rows.
 
 use axum::body::Body;

@@ -1,4 +1,4 @@
-//! Request budgets (SPEC §3.2 and the throttle overrides of §4.5): GCRA per (user, client)
+//! Request budgets (docs/concepts.md and the throttle overrides of §4.5): GCRA per (user, client)
 //! pair, per-user overrides, the order 401 → 403 → 429, `RateLimit-*`, and login budgets.
 
 use axum::body::Body;
@@ -346,9 +346,12 @@ async fn login_attempts_are_throttled_per_username() {
     app.create_user("bob", false).await;
     let wrong = "wrong password";
 
-    let res = attempt(&app, "alice", wrong, None).await;
-    assert_error(&res, StatusCode::BAD_REQUEST, "invalid_credentials");
-    assert_eq!(attempt(&app, "alice", PASSWORD, None).await.status, OK);
+    // Only failures spend the username's budget.
+    for _ in 0..2 {
+        let res = attempt(&app, "alice", wrong, None).await;
+        assert_error(&res, StatusCode::BAD_REQUEST, "invalid_credentials");
+        assert_eq!(attempt(&app, "alice", PASSWORD, None).await.status, OK);
+    }
     let res = attempt(&app, "alice", wrong, None).await;
     assert_error(&res, StatusCode::BAD_REQUEST, "invalid_credentials");
     assert_throttled(&attempt(&app, "alice", wrong, None).await, 20);
@@ -360,6 +363,9 @@ async fn login_attempts_are_throttled_per_username() {
     app.clock.advance_secs(20.0);
     let res = attempt(&app, "alice", PASSWORD, None).await;
     assert_eq!(res.status, OK, "refused attempts spent nothing");
+    assert_eq!(attempt(&app, "alice", PASSWORD, None).await.status, OK);
+    let res = attempt(&app, "alice", wrong, None).await;
+    assert_error(&res, StatusCode::BAD_REQUEST, "invalid_credentials");
     assert_throttled(&attempt(&app, "alice", PASSWORD, None).await, 20);
 }
 

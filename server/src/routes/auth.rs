@@ -43,6 +43,11 @@ pub struct LoginRequest {
     /// absent.
     #[schema(example = "Alice's laptop", max_length = 100)]
     pub device_name: Option<String>,
+    /// The `device_proof` of an earlier login from this device: failed logins from it then
+    /// spend a budget of its own, so password guessing elsewhere cannot lock it out. An
+    /// invalid one is ignored.
+    #[schema(example = "v1.YWxpY2U.1796169419.3f9a0c2b7d1e4a5b6c7d8e9f.dGhpcyBpcyBhbiBleGFtcGxl")]
+    pub device_proof: Option<String>,
 }
 
 /// A new token and its session. The token is shown only here.
@@ -53,6 +58,9 @@ pub struct LoginResponse {
     pub expiry: Option<DateTime<Utc>>,
     pub session: SessionView,
     pub user: UserSummary,
+    /// Keep this (it outlives logouts) and send it with this device's next login.
+    #[schema(example = "v1.YWxpY2U.1796169419.3f9a0c2b7d1e4a5b6c7d8e9f.dGhpcyBpcyBhbiBleGFtcGxl")]
+    pub device_proof: String,
 }
 
 /// `{"expiry"}` after a renewal.
@@ -109,6 +117,7 @@ pub async fn create_login(
         password: SecretString::from(password.unwrap_or_default()),
         client: client.unwrap_or_default(),
         device_name: device,
+        device_proof: req.device_proof,
     };
     let done = login::login(&state, creds, caller).await?;
     let session = done.issued.session;
@@ -117,6 +126,7 @@ pub async fn create_login(
         expiry: session.expiry.map(to_datetime),
         session: SessionView::new(session.clone(), done.issued.client_name, Some(&session.id)),
         user: UserSummary::from(&done.user),
+        device_proof: done.device_proof,
     }))
 }
 

@@ -1,16 +1,16 @@
 //! Resource-server integration (docs/endpoints.md): forward-auth and introspection.
 
 use super::openapi::TAG_INTEGRATION;
-use crate::authn::{self, Auth, IntrospectionCaller, Unmetered};
+use crate::authn::{self, AllowanceSlot, Auth, IntrospectionCaller, Unmetered};
 use crate::clock::{SECOND, to_datetime};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{AppQuery, JsonOrForm};
 use crate::principal::Principal;
 use crate::service::sessions::{self, Mode};
 use crate::state::AppState;
-use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, request::Parts};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -98,7 +98,7 @@ fn identity_headers(principal: &Principal) -> HeaderMap {
     ))]
 pub async fn verify_token(
     State(state): State<AppState>,
-    parts: Parts,
+    slot: Option<Extension<AllowanceSlot>>,
     auth: Auth<Unmetered>,
     AppQuery(query): AppQuery<VerifyQuery>,
 ) -> AppResult<(HeaderMap, Json<VerifyResponse>)> {
@@ -108,7 +108,7 @@ pub async fn verify_token(
     {
         return Err(AppError::Forbidden);
     }
-    authn::spend(&state, &parts, &auth).await?;
+    authn::spend(&state, slot.as_deref(), &auth).await?;
     let (user, session) = (auth.user(), auth.session());
     Ok((
         identity_headers(&auth),

@@ -2,6 +2,7 @@
 
 use super::sessions::{self, Issue, Issued};
 use crate::error::{AppError, AppResult};
+use crate::gcra::BudgetKey;
 use crate::net::Caller;
 use crate::state::AppState;
 use crate::store::{clients, users};
@@ -16,12 +17,15 @@ pub struct Credentials {
     pub client: String,
     /// Shown in the session list; derived from the User-Agent when `None`.
     pub device_name: Option<String>,
+    /// The proof of an earlier login from this device, if the app kept one.
+    pub device_proof: Option<String>,
 }
 
-/// A successful login: the session and its user.
+/// A successful login: the session, its user, and a new proof for this device.
 pub struct LoggedIn {
     pub issued: Issued,
     pub user: entity::user::Model,
+    pub device_proof: String,
 }
 
 /// The one answer for a wrong password, an unknown user and an inactive user.
@@ -39,9 +43,28 @@ fn outcome(state: &AppState, outcome: &'static str, username: &str, caller: &Cal
 
 /// Logs a user in on a client; wrong password, unknown and inactive users get the same answer in
 /// about the same time (an unknown user is verified against a dummy hash).
+///
+/// Budgets (docs/concepts.md, "Budgets"): every attempt spends from its IP's budget; only a
+/// failed one spends from the username's budget, or, when the app sent a valid proof that this
+/// device logged in as that user before, from that device's own budget. So someone guessing a
+/// person's password elsewhere cannot lock the person's own devices out. Both are checked
+/// before Argon2 runs, and a refused attempt spends nothing.
 pub async fn login(state: &AppState, creds: Credentials, caller: Caller) -> AppResult<LoggedIn> {
     let username = creds.username.as_str();
-    if let Err(refused) = state.budgets.spend_login(caller.ip, username).await {
+    let now_secs = state.now().div_euclid(crate::clock::SECOND);
+    let who = match creds
+        .device_proof
+        .as_deref()
+        .and_then(|p| state.secret.check_device_proof(p, username, now_secs))
+    {
+        Some(nonce) => BudgetKey::LoginProof(nonce),
+        None => BudgetKey::LoginUser(username.to_string()),
+    };
+    if let Err(refused) = state
+        .budgets
+        .before_password(caller.ip, Some(who.clone()))
+        .await
+    {
         outcome(state, "throttled", username, &caller);
         return Err(AppError::Throttled {
             wait_secs: refused.wait_secs,
@@ -75,6 +98,7 @@ pub async fn login(state: &AppState, creds: Credentials, caller: Caller) -> AppR
     let user = match user {
         Some(user) if verified && user.is_active => user,
         _ => {
+            state.budgets.password_failed(who).await;
             outcome(state, "invalid_credentials", username, &caller);
             return Err(invalid_credentials());
         }
@@ -96,5 +120,10 @@ pub async fn login(state: &AppState, creds: Credentials, caller: Caller) -> AppR
     )
     .await?;
     outcome(state, "success", username, &caller);
-    Ok(LoggedIn { issued, user })
+    let device_proof = state.secret.issue_device_proof(&user.username, now_secs);
+    Ok(LoggedIn {
+        issued,
+        user,
+        device_proof,
+    })
 }

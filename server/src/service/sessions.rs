@@ -44,7 +44,15 @@ async fn fetch(
     digest: &TokenDigest,
 ) -> AppResult<Option<(Arc<AuthRecord>, u64)>> {
     let read_at = state.cache.generation();
-    let Some(record) = sessions::authenticate(&state.reader, digest).await? else {
+    // A connection lost under the read (a restarted or failed-over database) is retried once,
+    // on a fresh connection from the pool; a second failure is a 503.
+    let read = match sessions::authenticate(&state.reader, digest).await {
+        Err(err) if crate::error::is_unavailable(&err) => {
+            sessions::authenticate(&state.reader, digest).await
+        }
+        read => read,
+    };
+    let Some(record) = read? else {
         return Ok(None);
     };
     let record = Arc::new(record);

@@ -5,5 +5,6 @@
 
 pub mod clients;
 pub mod sessions;
+pub mod settings;
 pub mod throttles;
 pub mod users;

@@ -87,9 +87,17 @@ async fn login(
     password: &str,
 ) -> Result<(), Failure> {
     let mut client = Client::new(server);
+    // The proof of an earlier login from this device keeps its logins going while someone
+    // guesses the password elsewhere.
+    if let Some(proof) = store.device_proof(server) {
+        client = client.with_device_proof(proof);
+    }
     let res = client
         .login(username, password, client_name, Some(device_name))
         .await?;
+    if let Some(proof) = &res.device_proof {
+        store.save_device_proof(server, proof)?;
+    }
     // A new login is a new session: end the one it replaces so that it does not linger. Best
     // effort, as the old session may be gone already or belong to an unreachable server.
     if let Ok(Some(old)) = store.load() {

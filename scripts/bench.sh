@@ -69,8 +69,12 @@ python3 - "$WORK" "$(nproc)" "$RSS" "$SESSIONS" <<'PY'
 import re, sys
 work, cores, rss_kb, sessions = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 def ms(v):
-    n, unit = re.match(r"([\d.]+)(us|ms|s)", v).groups()
-    return float(n) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+    m = re.match(r"([\d.]+)(us|ms|s|m)$", v)
+    if not m:
+        print(f"(unreadable wrk latency {v!r})", file=sys.stderr)
+        return float("nan")
+    n, unit = m.groups()
+    return float(n) * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}[unit]
 def parse(name):
     t = open(f"{work}/{name}.out").read()
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))

@@ -58,6 +58,11 @@ impl Budgets {
         }
     }
 
+    /// Where the budgets live.
+    pub fn store(&self) -> &BudgetStore {
+        &self.store
+    }
+
     /// The store's health, when it is Redis.
     pub fn redis_health(&self) -> Option<&crate::redis_budget::Health> {
         match &self.store {

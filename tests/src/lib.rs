@@ -171,9 +171,30 @@ impl TestApp {
 
     /// A fresh app whose requests come from `peer`.
     pub async fn with_settings_and_peer(settings: Settings, peer: SocketAddr) -> Self {
+        let store = server::budget::BudgetStore::Memory(Default::default());
+        Self::build(settings, peer, store).await
+    }
+
+    /// A fresh app whose budgets live in `store` (e.g. a Redis the test started).
+    pub async fn with_store(settings: Settings, store: server::budget::BudgetStore) -> Self {
+        Self::build(settings, "127.0.0.1:40000".parse().unwrap(), store).await
+    }
+
+    async fn build(
+        settings: Settings,
+        peer: SocketAddr,
+        store: server::budget::BudgetStore,
+    ) -> Self {
         let db = fresh_database().await;
         let clock = ManualClock::new();
-        let state = AppState::new(db.conn(), settings, Arc::new(clock.clone()));
+        let state = AppState::with_parts(
+            db.conn(),
+            db.conn(),
+            settings,
+            Arc::new(clock.clone()),
+            store,
+            server::secret::ServerSecret::random(),
+        );
         server::service::clients::seed_defaults(&state)
             .await
             .expect("seed clients");
@@ -201,9 +222,14 @@ impl TestApp {
     }
 
     /// Sends a raw request.
-    pub async fn send(&self, mut req: Request<Body>) -> TestResponse {
-        // What `into_make_service_with_connect_info` gives a real connection.
-        req.extensions_mut().insert(ConnectInfo(self.peer));
+    pub async fn send(&self, req: Request<Body>) -> TestResponse {
+        self.send_from(req, self.peer).await
+    }
+
+    /// Sends a raw request from the TCP peer `peer`.
+    pub async fn send_from(&self, mut req: Request<Body>, peer: SocketAddr) -> TestResponse {
+        // What a real connection gives each request.
+        req.extensions_mut().insert(ConnectInfo(peer));
         let res = self.router.clone().oneshot(req).await.expect("infallible");
         let status = res.status();
         let headers = res.headers().clone();

@@ -1,5 +1,6 @@
-//! The HTTP server loop (docs/operations.md, "Slow clients and shutdown"): hyper's HTTP/1
-//! connections with a header deadline, a cap on open connections, and a drain with a deadline.
+//! The HTTP server loop (docs/operations.md, "When things fail"): hyper's HTTP/1 connections
+//! with a header deadline, a cap on open connections (at the cap, a connection that has never
+//! sent a byte makes room for a new one), and a drain with a deadline.
 //!
 //! Written on hyper-util's building blocks rather than `axum::serve`, because `axum::serve`
 //! offers none of the three: it runs hyper without a timer (so no header timeout), accepts
@@ -13,13 +14,81 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use std::collections::VecDeque;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
+use tokio::task::{AbortHandle, JoinSet};
 use tower::ServiceExt;
+
+/// A connection's stream that notes whether the client has sent anything at all.
+struct Watched {
+    stream: TcpStream,
+    spoke: Arc<AtomicBool>,
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.stream).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.spoke.store(true, Ordering::Relaxed);
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, data)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+/// Open connections, oldest first, with whether each has sent a byte yet.
+#[derive(Default)]
+struct Open(VecDeque<(AbortHandle, Arc<AtomicBool>)>);
+
+impl Open {
+    /// At the cap, closes the oldest connection that has never sent a byte (an idle one holds
+    /// a slot for nothing), so that a client with a request is served at once rather than
+    /// after the idle ones' header timeout. Returns whether one was closed.
+    fn evict_idle(&mut self) -> bool {
+        self.0.retain(|(handle, _)| !handle.is_finished());
+        let idle = self
+            .0
+            .iter()
+            .position(|(_, spoke)| !spoke.load(Ordering::Relaxed));
+        match idle.and_then(|at| self.0.remove(at)) {
+            Some((handle, _)) => {
+                handle.abort();
+                true
+            }
+            None => false,
+        }
+    }
+}
 
 /// A request whose head has not arrived in this time is dropped.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -70,14 +139,22 @@ pub async fn serve(
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
     let mut connections = JoinSet::new();
+    let mut open = Open::default();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
         .keep_alive(true);
     let mut stop = std::pin::pin!(stop);
     loop {
-        // Reap finished connections so the set does not grow with the server's age.
+        // Reap finished connections so neither list grows with the server's age.
         while connections.try_join_next().is_some() {}
+        if open.0.len() > limits.max_connections {
+            open.0.retain(|(handle, _)| !handle.is_finished());
+        }
+        if permits.available_permits() == 0 && open.evict_idle() {
+            // The evicted task releases its permit as it is dropped.
+            tokio::task::yield_now().await;
+        }
         let permit = tokio::select! {
             permit = permits.clone().acquire_owned() => match permit {
                 Ok(permit) => permit,
@@ -106,12 +183,18 @@ pub async fn serve(
                 req.extensions_mut().insert(ConnectInfo(peer));
                 req
             });
+        let spoke = Arc::new(AtomicBool::new(false));
+        let stream = Watched {
+            stream,
+            spoke: spoke.clone(),
+        };
         let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
         let conn = graceful.watch(conn);
-        connections.spawn(async move {
+        let handle = connections.spawn(async move {
             let _ = conn.await;
             drop(permit);
         });
+        open.0.push_back((handle, spoke));
     }
     drop(listener);
     let open = connections.len();

@@ -117,3 +117,46 @@ async fn typed_errors_carry_the_spec_code_and_retry_after() {
     let nowhere = Client::new("http://127.0.0.1:9").me().await.unwrap_err();
     assert!(matches!(nowhere, Error::Transport(_)), "{nowhere}");
 }
+
+/// The example client keeps the device proof of its login and sends it with the next one, so
+/// password guessing elsewhere cannot lock that device out.
+#[tokio::test]
+async fn the_example_client_keeps_its_device_proof_through_a_lock_out() {
+    let live = live::start("lib").await;
+    let base = live.base.clone();
+    let mut laptop = Client::new(&base);
+    laptop
+        .login("lib", tests::PASSWORD, "cli", None)
+        .await
+        .unwrap();
+    let proof = laptop.device_proof().expect("a proof is kept").to_string();
+    laptop.logout().await.unwrap();
+    assert_eq!(
+        laptop.device_proof(),
+        Some(proof.as_str()),
+        "it outlives the logout"
+    );
+    // Someone guesses the password until the username is refused.
+    let mut guesser = Client::new(&base);
+    for _ in 0..10 {
+        let err = guesser
+            .login("lib", "a wrong guess", "cli", None)
+            .await
+            .unwrap_err();
+        assert_eq!(code(Err::<(), _>(err)), (400, "invalid_credentials".into()));
+    }
+    let refused = Client::new(&base)
+        .login("lib", tests::PASSWORD, "cli", None)
+        .await;
+    assert_eq!(code(refused).0, 429);
+    // The laptop, sending its proof, gets in; a new client built from the stored proof too.
+    laptop
+        .login("lib", tests::PASSWORD, "cli", None)
+        .await
+        .unwrap();
+    let mut restored = Client::new(&base).with_device_proof(proof);
+    restored
+        .login("lib", tests::PASSWORD, "cli", None)
+        .await
+        .unwrap();
+}

@@ -152,26 +152,27 @@ impl Store {
 
     /// Saves `creds`, replacing the file atomically; the file is readable by its owner only.
     pub fn save(&self, creds: &Credentials) -> Result<(), StoreError> {
-        let io = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| StoreError::Io { path, source }
-        };
-        create_private_dir(&self.dir).map_err(io(&self.dir))?;
-        let json = serde_json::to_vec_pretty(creds).map_err(|source| StoreError::Corrupt {
-            path: self.path(),
+        self.replace(FILE_NAME, creds)
+    }
+
+    /// Writes `value` as JSON to the file `name` in the directory (made 0700), through a 0600
+    /// temporary file and a rename, so the file is never half written nor readable by others.
+    fn replace(&self, name: &str, value: &impl Serialize) -> Result<(), StoreError> {
+        let path = self.dir.join(name);
+        create_private_dir(&self.dir).map_err(|source| StoreError::Io {
+            path: self.dir.clone(),
+            source,
+        })?;
+        let json = serde_json::to_vec_pretty(value).map_err(|source| StoreError::Corrupt {
+            path: path.clone(),
             source,
         })?;
         // Same directory, so the rename is atomic; the pid keeps two runs from sharing it.
-        let tmp = self
-            .dir
-            .join(format!(".{FILE_NAME}.{}.tmp", std::process::id()));
-        let written = write_private(&tmp, &json).and_then(|()| fs::rename(&tmp, self.path()));
+        let tmp = self.dir.join(format!(".{name}.{}.tmp", std::process::id()));
+        let written = write_private(&tmp, &json).and_then(|()| fs::rename(&tmp, &path));
         if let Err(source) = written {
             let _ = fs::remove_file(&tmp);
-            return Err(StoreError::Io {
-                path: self.path(),
-                source,
-            });
+            return Err(StoreError::Io { path, source });
         }
         Ok(())
     }
@@ -186,27 +187,13 @@ impl Store {
 
     /// Keeps `proof` as this device's proof for `server`, in a file readable by its owner only.
     pub fn save_device_proof(&self, server: &str, proof: &str) -> Result<(), StoreError> {
-        let path = self.dir.join(PROOFS_FILE);
-        let io = |source| StoreError::Io {
-            path: path.clone(),
-            source,
-        };
-        create_private_dir(&self.dir).map_err(io)?;
-        let mut proofs: std::collections::BTreeMap<String, String> = fs::read(&path)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default();
+        let mut proofs: std::collections::BTreeMap<String, String> =
+            fs::read(self.dir.join(PROOFS_FILE))
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .unwrap_or_default();
         proofs.insert(server.to_string(), proof.to_string());
-        let json = serde_json::to_vec_pretty(&proofs).map_err(|source| StoreError::Corrupt {
-            path: path.clone(),
-            source,
-        })?;
-        let tmp = self
-            .dir
-            .join(format!(".{PROOFS_FILE}.{}.tmp", std::process::id()));
-        write_private(&tmp, &json)
-            .and_then(|()| fs::rename(&tmp, &path))
-            .map_err(io)
+        self.replace(PROOFS_FILE, &proofs)
     }
 
     /// Deletes the file; `Ok(false)` when there was none.

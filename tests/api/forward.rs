@@ -397,3 +397,51 @@ async fn an_empty_allow_list_is_no_list() {
         .await;
     assert_eq!(res.code(), "permission_denied");
 }
+
+#[tokio::test]
+async fn rfc7009_revocation_ends_what_the_token_names_and_always_answers_200() {
+    let app = TestApp::new().await;
+    let alice = app.user_with_login("alice", "web").await;
+    let other = app.login("alice", "web").await;
+    let key = app
+        .post("/api/auth/apiaccess", Some(&alice.token), json!({}))
+        .await;
+    let key = key.json["token"].as_str().unwrap().to_string();
+    assert_eq!(app.get("/api/auth/me", &other.token).await.status, OK); // now cached
+    // A session token, as JSON: it ends, and only it.
+    let res = app
+        .post("/api/auth/revoke", None, json!({"token": other.token}))
+        .await;
+    assert_eq!((res.status, res.json.clone()), (OK, json!({})));
+    assert_error(
+        &app.get("/api/auth/me", &other.token).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+    );
+    assert_eq!(app.get("/api/auth/me", &alice.token).await.status, OK);
+    // An API key, as a form with a hint.
+    let req = Request::post("/api/auth/revoke")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(format!(
+            "token={key}&token_type_hint=access_token"
+        )));
+    let res = app.send(req.unwrap()).await;
+    assert_eq!((res.status, res.json.clone()), (OK, json!({})));
+    assert_error(
+        &app.get("/api/auth/me", &key).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+    );
+    // Unknown, malformed, already revoked and empty tokens: the same 200 {}.
+    let unknown = token::reveal(&token::generate(TokenKind::Session));
+    for t in [unknown.as_str(), "tss_nope", other.token.as_str(), ""] {
+        let res = app
+            .post("/api/auth/revoke", None, json!({"token": t}))
+            .await;
+        assert_eq!((res.status, res.json.clone()), (OK, json!({})), "{t}");
+    }
+    // A missing field is the caller's mistake.
+    let res = app.post("/api/auth/revoke", None, json!({})).await;
+    assert_error(&res, StatusCode::BAD_REQUEST, "validation_error");
+    assert!(res.json["fields"]["token"].is_array());
+}

@@ -1,4 +1,5 @@
-//! Resource-server integration (docs/endpoints.md): forward-auth and introspection.
+//! Resource-server integration (docs/endpoints.md): forward-auth, introspection (RFC 7662) and
+//! revocation (RFC 7009).
 
 use super::openapi::TAG_INTEGRATION;
 use crate::authn::{self, AllowanceSlot, Auth, IntrospectionCaller, Unmetered};
@@ -21,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(verify_token))
         .routes(routes!(introspect_token))
+        .routes(routes!(revoke_token))
 }
 
 /// Client filters for forward-auth.
@@ -224,4 +226,41 @@ pub async fn introspect_token(
         exp: session.expiry.map(secs),
         auth_time: secs(session.created),
     })))
+}
+
+/// The token to revoke (JSON or form-encoded); `token_type_hint` is accepted and ignored.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RevokeRequest {
+    /// The token to end.
+    #[schema(value_type = String, required = true, example = "tss_AbCdEfGhIjKlMnOpQrStUvWxYz0123450DJdDE")]
+    pub token: Option<String>,
+    /// Ignored (RFC 7009 lets servers ignore it).
+    #[schema(example = "access_token")]
+    pub token_type_hint: Option<String>,
+}
+
+/// `{}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Empty {}
+
+/// Revoke a token (RFC 7009)
+///
+/// Possession of a token is the right to revoke it, so no caller authentication is needed.
+/// Always 200 `{}`, whether the token was live, unknown or malformed (a malformed one never
+/// reaches the database); a live token's session or API key ends on every instance at once.
+#[utoipa::path(post, path = "/api/auth/revoke", tag = TAG_INTEGRATION,
+    request_body(content(
+        (RevokeRequest = "application/json"),
+        (RevokeRequest = "application/x-www-form-urlencoded"),
+    )),
+    responses((status = 200, description = "Revoked, or nothing to revoke", body = Empty)))]
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    JsonOrForm(req): JsonOrForm<RevokeRequest>,
+) -> AppResult<Json<Empty>> {
+    let Some(token) = req.token else {
+        return Err(AppError::field("token", "This field is required."));
+    };
+    sessions::revoke_token(&state, token.trim()).await?;
+    Ok(Json(Empty {}))
 }

@@ -232,6 +232,19 @@ pub async fn end(state: &AppState, principal: &Principal) -> AppResult<()> {
     Ok(())
 }
 
+/// Ends the session or key of a presented token (RFC 7009: possession is the right to revoke
+/// it). A malformed token never reaches the database; an unknown one changes nothing.
+pub async fn revoke_token(state: &AppState, presented: &str) -> AppResult<()> {
+    let Some((_, digest)) = token::parse(presented) else {
+        return Ok(());
+    };
+    if let Some(id) = sessions::delete_by_digest(&state.db, &digest).await? {
+        tracing::info!(session_id = %id, "session revoked by its token (RFC 7009)");
+        invalidate(state, Target::Session(id)).await;
+    }
+    Ok(())
+}
+
 /// Ends one of `user_id`'s live sessions of `kind` by id; `false` when there is none.
 pub async fn revoke(state: &AppState, user_id: i32, id: &str, kind: TokenKind) -> AppResult<bool> {
     let found = sessions::find_for_user(&state.db, user_id, id, kind, state.now()).await?;

@@ -198,6 +198,24 @@ pub async fn touch(
     Ok(update.exec(db).await?.rows_affected > 0)
 }
 
+/// Deletes the session whose token has this digest; returns its id when there was one.
+pub async fn delete_by_digest(
+    db: &impl ConnectionTrait,
+    digest: &TokenDigest,
+) -> Result<Option<String>, DbErr> {
+    let id: Option<String> = session::Entity::find()
+        .select_only()
+        .column(session::Column::Id)
+        .filter(session::Column::TokenDigest.eq(digest.as_str()))
+        .into_tuple()
+        .one(db)
+        .await?;
+    if let Some(id) = &id {
+        delete(db, id).await?;
+    }
+    Ok(id)
+}
+
 /// Deletes one session; returns whether it existed.
 pub async fn delete(db: &impl ConnectionTrait, id: &str) -> Result<bool, DbErr> {
     Ok(session::Entity::delete_by_id(id.to_string())

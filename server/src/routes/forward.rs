@@ -156,6 +156,7 @@ pub struct ActiveToken {
     /// The client name again, under its RFC 7662 name.
     #[schema(example = "web")]
     pub client_id: String,
+    #[schema(example = "5f0c8a4e-8f0e-4f5b-9a57-1f2d3c4b5a69")]
     pub session_id: String,
     /// When the session was created, Unix seconds.
     pub iat: i64,

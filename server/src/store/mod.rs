@@ -3,6 +3,7 @@
 //! transaction, and returns SeaORM's own `DbErr`: the mapping to HTTP answers is made once, in
 //! `crate::error`.
 
+pub mod auth;
 pub mod clients;
 pub mod sessions;
 pub mod settings;

@@ -14,6 +14,17 @@ fn tessera(db: &std::path::Path) -> Command {
     cmd
 }
 
+/// Runs `tessera migrate` on `db`, which must succeed.
+#[track_caller]
+fn migrate(db: &std::path::Path) {
+    let out = tessera(db).arg("migrate").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn temp_db(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("tessera-cli-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -25,12 +36,7 @@ fn temp_db(name: &str) -> std::path::PathBuf {
 #[test]
 fn users_and_clients_from_the_command_line() {
     let db = temp_db("crud");
-    let out = tessera(&db).arg("migrate").output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    migrate(&db);
 
     let mut child = tessera(&db)
         .args(["user", "create", "alice", "--admin", "--password-stdin"])
@@ -155,14 +161,7 @@ fn administrative_commands_never_create_a_database_and_name_theirs() {
     assert!(stderr.contains("tessera migrate"), "{stderr}");
     assert!(!db.exists(), "user list created {}", db.display());
 
-    assert!(
-        tessera(&db)
-            .arg("migrate")
-            .output()
-            .unwrap()
-            .status
-            .success()
-    );
+    migrate(&db);
     let out = tessera(&db).args(["user", "list"]).output().unwrap();
     let listing = String::from_utf8_lossy(&out.stdout);
     assert!(listing.contains(&db.display().to_string()), "{listing}");
@@ -176,14 +175,7 @@ fn administrative_commands_never_create_a_database_and_name_theirs() {
 #[test]
 fn the_cli_refuses_what_the_api_refuses() {
     let db = temp_db("policy");
-    assert!(
-        tessera(&db)
-            .arg("migrate")
-            .output()
-            .unwrap()
-            .status
-            .success()
-    );
+    migrate(&db);
     for args in [
         vec!["--token-ttl", "73000d"],
         vec!["--max-lifetime", "99999999d"],
@@ -203,14 +195,7 @@ fn the_cli_refuses_what_the_api_refuses() {
 #[test]
 fn users_are_deactivated_and_activated_from_the_command_line() {
     let db = temp_db("active");
-    assert!(
-        tessera(&db)
-            .arg("migrate")
-            .output()
-            .unwrap()
-            .status
-            .success()
-    );
+    migrate(&db);
     let mut child = tessera(&db)
         .args(["user", "create", "dora", "--password-stdin"])
         .stdin(Stdio::piped())
@@ -304,14 +289,7 @@ fn serve_logs_what_operators_need() {
     use std::io::{BufRead, BufReader, Read};
     let db = temp_db("serve");
     // Seeded with the default clients; then served naming an API-access client that is not one.
-    assert!(
-        tessera(&db)
-            .arg("migrate")
-            .output()
-            .unwrap()
-            .status
-            .success()
-    );
+    migrate(&db);
     let mut child = tessera(&db)
         .env("TESSERA_BIND", "127.0.0.1:0")
         .env("TESSERA_LOG", "info")
@@ -377,14 +355,7 @@ fn serve_logs_what_operators_need() {
 fn the_sqlite_files_are_private() {
     use std::os::unix::fs::PermissionsExt;
     let db = temp_db("modes");
-    assert!(
-        tessera(&db)
-            .arg("migrate")
-            .output()
-            .unwrap()
-            .status
-            .success()
-    );
+    migrate(&db);
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&db), 0o600, "a new database is 0600");
     for suffix in ["-wal", "-shm"] {

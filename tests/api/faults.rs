@@ -3,7 +3,7 @@
 //! drops connections or stays locked. Nothing hangs and nothing answers 500.
 
 use axum::http::StatusCode;
-use sea_orm::{ConnectionTrait, EntityTrait, TransactionTrait};
+use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde_json::json;
 use server::budget::BudgetStore;
 use server::redis_budget::RedisBudgets;
@@ -310,13 +310,12 @@ async fn shutdown_closes_a_half_sent_request_after_its_deadline_and_flushes() {
         "shutdown took {:?}",
         started.elapsed()
     );
-    let session = login["session"]["id"].as_str().unwrap().to_string();
-    let row = entity::session::Entity::find_by_id(session)
-        .one(&live.state.db)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(row.last_used, used_at, "the queued use was written");
+    let session = login["session"]["id"].as_str().unwrap();
+    assert_eq!(
+        live.stored_last_used(session).await,
+        used_at,
+        "the queued use was written"
+    );
 }
 
 /// Every answer during an outage is a success or a 503 with `Retry-After`, never a 500.

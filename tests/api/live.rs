@@ -26,6 +26,17 @@ pub struct Live {
 }
 
 impl Live {
+    /// The stored `last_used` of a session (what reached the database, not what is queued).
+    pub async fn stored_last_used(&self, session_id: &str) -> i64 {
+        use sea_orm::EntityTrait;
+        entity::session::Entity::find_by_id(session_id.to_string())
+            .one(&self.state.db)
+            .await
+            .unwrap()
+            .expect("the session exists")
+            .last_used
+    }
+
     /// Asks the server to stop as SIGTERM would, and waits until it has drained and written
     /// its queued uses.
     pub async fn stop(&mut self) -> anyhow::Result<()> {

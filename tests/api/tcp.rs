@@ -1,6 +1,5 @@
 //! Over real TCP, started as the binary starts it: queued uses written on shutdown.
 
-use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 use server::clock::ManualClock;
 use std::sync::Arc;
@@ -45,15 +44,10 @@ async fn serves_over_tcp_and_writes_queued_uses_on_shutdown() {
     assert_eq!(me.headers()["cache-control"], "no-store");
     assert!(me.headers().contains_key("x-request-id"));
     let used_at = live.state.now();
-    let db = live.state.db.clone();
     live.stop().await.unwrap();
-    let row = entity::session::Entity::find_by_id(session_id)
-        .one(&db)
-        .await
-        .unwrap()
-        .unwrap();
     assert_eq!(
-        row.last_used, used_at,
+        live.stored_last_used(&session_id).await,
+        used_at,
         "the queued use was written at shutdown"
     );
 }

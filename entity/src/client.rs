@@ -17,6 +17,10 @@ pub struct Model {
     pub throttle_rate: Option<String>,
     pub max_sessions: Option<i32>,
     pub auto_renew: bool,
+    /// `bearer` or `cookie`.
+    pub transport: String,
+    /// Seconds without a use after which a session ends; `None` = no idle limit.
+    pub idle_timeout: Option<i64>,
     pub created: i64,
 }
 

@@ -20,6 +20,8 @@ pub struct Model {
     /// When the expiry was last computed (login or renewal), for `auto_renew`.
     pub renewed: i64,
     pub expiry: Option<i64>,
+    /// When the user last proved their password for this session (login or re-authentication).
+    pub authenticated_at: i64,
     /// Hex SHA-256 of the whole token string.
     #[sea_orm(unique)]
     pub token_digest: String,

@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_create_tables;
 mod m20261201_000001_server_settings;
+mod m20261204_000001_browser_sessions;
 
 /// The migrator run by `tessera migrate` and at server start-up.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_create_tables::Migration),
             Box::new(m20261201_000001_server_settings::Migration),
+            Box::new(m20261204_000001_browser_sessions::Migration),
         ]
     }
 }

@@ -1,19 +1,21 @@
 //! Authentication in one place (docs/tokens.md, "Presenting a credential"): which credential a
 //! request presents, the [`Principal`] it resolves to, and the [`Auth`] extractor whose
-//! [`Requirement`] fixes the order of checks: 401, then 403, then 429. Handlers never read
-//! credential headers themselves.
+//! [`Requirement`] fixes the order of checks: 401, then CSRF (403), then permission (403), then
+//! 429. Handlers never read credential headers or cookies themselves.
 
+use crate::config::Settings;
+use crate::cookies::{self, ResponseNotes};
 use crate::error::{AppError, AppResult};
-use crate::gcra::{Allowance, BudgetKey};
+use crate::gcra::BudgetKey;
+use crate::policy::Transport;
 use crate::principal::{Credential, Principal};
 use crate::service::sessions::{self, Mode};
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
-use axum::http::{HeaderName, header, request::Parts};
+use axum::http::{HeaderMap, HeaderName, Method, header, request::Parts};
 use secrecy::ExposeSecret;
 use std::marker::PhantomData;
 use std::ops::Deref;
-use std::sync::{Arc, Mutex};
 use subtle::ConstantTimeEq;
 
 /// The header that carries an API key.
@@ -60,9 +62,12 @@ pub fn bearer_token(parts: &Parts) -> AppResult<Option<&str>> {
     }
 }
 
+/// The header that carries the CSRF token of a cookie session.
+pub static X_CSRF_TOKEN: HeaderName = HeaderName::from_static("x-csrf-token");
+
 /// The credential a request presents, in the documented order: `Authorization`, then
-/// `X-Api-Key`. The first one present is used; the others are ignored.
-pub fn presented(parts: &Parts) -> AppResult<(Credential, &str)> {
+/// `X-Api-Key`, then the session cookie. The first one present is used; the others are ignored.
+pub fn presented<'a>(parts: &'a Parts, settings: &Settings) -> AppResult<(Credential, &'a str)> {
     if let Some(token) = bearer_token(parts)? {
         return Ok((Credential::Authorization, token));
     }
@@ -74,14 +79,49 @@ pub fn presented(parts: &Parts) -> AppResult<(Credential, &str)> {
         }
         return Ok((Credential::ApiKeyHeader, token));
     }
-    Err(not_authenticated())
+    match cookies::read(&parts.headers, &settings.cookie_name) {
+        Some(token) if !token.is_empty() => Ok((Credential::Cookie, token)),
+        _ => Err(not_authenticated()),
+    }
+}
+
+/// The response notes of a request (detached ones where the middleware did not run).
+fn notes(parts: &Parts) -> ResponseNotes {
+    parts
+        .extensions
+        .get::<ResponseNotes>()
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// Resolves the request's credential to a [`Principal`] and counts the use.
+///
+/// A cookie holding the token of a `bearer` client is ignored (as if absent). A 401 caused by
+/// the cookie's own token clears the cookie; an auto-renewal of a cookie session re-sends it
+/// with the new `Max-Age`.
 pub async fn authenticate(parts: &Parts, state: &AppState) -> AppResult<Principal> {
-    let (credential, token) = presented(parts)?;
-    let mut verified = sessions::verify(state, token, Mode::Authenticate).await?;
-    sessions::note_use(state, &mut verified);
+    let (credential, token) = presented(parts, &state.settings)?;
+    let is_cookie = credential == Credential::Cookie;
+    let mut verified = match sessions::verify(state, token, Mode::Authenticate).await {
+        Ok(verified) => verified,
+        Err(err @ AppError::Unauthorized { .. }) if is_cookie => {
+            notes(parts).set_session_cookie(cookies::clear_session_cookie(&state.settings));
+            return Err(err);
+        }
+        Err(err) => return Err(err),
+    };
+    if is_cookie && verified.record.client.policy.transport != Transport::Cookie {
+        return Err(not_authenticated());
+    }
+    let renewed = sessions::note_use(state, &mut verified);
+    if is_cookie && renewed {
+        notes(parts).set_session_cookie(cookies::session_cookie(
+            &state.settings,
+            token,
+            verified.record.session.expiry,
+            state.now(),
+        ));
+    }
     Ok(Principal {
         record: verified.record,
         credential,
@@ -89,15 +129,51 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> AppResult<Principa
     })
 }
 
-/// Where the budget was spent, for the `RateLimit-*` response headers the middleware writes.
-#[derive(Clone, Default)]
-pub struct AllowanceSlot(pub Arc<Mutex<Option<Allowance>>>);
+/// Whether a request's `Origin` (if it sends one) is the server's own or an allowed one.
+/// `Origin: null` (sandboxed frames, some redirects) is always foreign.
+pub fn origin_allowed(headers: &HeaderMap, settings: &Settings) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let origin = origin.trim().to_ascii_lowercase();
+    origin == settings.public_url || settings.allowed_origins.contains(&origin)
+}
+
+/// The CSRF rule of the cookie transport (docs/tokens.md, "Browser apps"): a request
+/// authenticated by the cookie with an unsafe `method` must carry the session's CSRF token and
+/// no foreign `Origin`. Other credentials cannot be sent by a browser on its own, so they need
+/// neither.
+pub fn check_csrf(
+    parts: &Parts,
+    state: &AppState,
+    principal: &Principal,
+    method: &Method,
+) -> AppResult<()> {
+    if principal.credential != Credential::Cookie
+        || matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+    {
+        return Ok(());
+    }
+    let token_ok = parts.headers.get(&X_CSRF_TOKEN).is_some_and(|v| {
+        state
+            .secret
+            .check_csrf(&principal.session().id, v.as_bytes())
+    });
+    if token_ok && origin_allowed(&parts.headers, &state.settings) {
+        Ok(())
+    } else {
+        Err(AppError::CsrfFailed)
+    }
+}
 
 /// Spends one unit of the principal's (user, client) budget; 429 when it is used up. What is
-/// left goes to `slot`, for the response headers.
+/// left goes to the response notes, for the `RateLimit` headers.
 pub async fn spend(
     state: &AppState,
-    slot: Option<&AllowanceSlot>,
+    notes: Option<&ResponseNotes>,
     principal: &Principal,
 ) -> AppResult<()> {
     let key = BudgetKey::Pair(principal.user().id, principal.client().id);
@@ -108,8 +184,8 @@ pub async fn spend(
         .map_err(|refused| AppError::Throttled {
             wait_secs: refused.wait_secs,
         })?;
-    if let (Some(allowance), Some(slot)) = (allowance, slot) {
-        *slot.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(allowance);
+    if let (Some(allowance), Some(notes)) = (allowance, notes) {
+        notes.set_allowance(allowance);
     }
     Ok(())
 }
@@ -121,6 +197,10 @@ pub trait Requirement: Send + Sync + 'static {
     /// Whether the extractor spends the budget; an unmetered endpoint calls [`spend`] itself
     /// (forward-auth does, after its own 403 checks).
     const METERED: bool = true;
+    /// The method the CSRF rule judges: the request's own.
+    fn method(parts: &Parts) -> Method {
+        parts.method.clone()
+    }
 }
 
 /// Any valid credential.
@@ -139,24 +219,35 @@ impl Requirement for AdminOnly {
     }
 }
 
-/// Any valid credential; the handler spends the budget itself.
-pub struct Unmetered;
-impl Requirement for Unmetered {
+/// Forward-auth (`/api/auth/verify`): any valid credential; the handler spends the budget
+/// itself, after its own 403 checks. The CSRF rule judges the method of the request the proxy
+/// is asking about (`X-Forwarded-Method` from Traefik, `X-Original-Method` from nginx), which
+/// can only make the rule stricter: verify changes nothing itself.
+pub struct ForwardAuth;
+impl Requirement for ForwardAuth {
     fn permits(_: &Principal) -> bool {
         true
     }
     const METERED: bool = false;
+    fn method(parts: &Parts) -> Method {
+        ["x-forwarded-method", "x-original-method"]
+            .iter()
+            .find_map(|name| parts.headers.get(*name))
+            .and_then(|v| Method::from_bytes(v.as_bytes()).ok())
+            .unwrap_or_else(|| parts.method.clone())
+    }
 }
 
-/// Checks a request against a requirement in the one fixed order: authentication (401),
-/// permission (403), budget (429).
+/// Checks a request against a requirement in the one fixed order: authentication (401), CSRF
+/// (403), permission (403), budget (429).
 pub async fn authorize<R: Requirement>(parts: &Parts, state: &AppState) -> AppResult<Principal> {
     let principal = authenticate(parts, state).await?;
+    check_csrf(parts, state, &principal, &R::method(parts))?;
     if !R::permits(&principal) {
         return Err(AppError::Forbidden);
     }
     if R::METERED {
-        spend(state, parts.extensions.get::<AllowanceSlot>(), &principal).await?;
+        spend(state, parts.extensions.get::<ResponseNotes>(), &principal).await?;
     }
     Ok(principal)
 }
@@ -196,7 +287,7 @@ impl FromRequestParts<AppState> for IntrospectionCaller {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Self> {
-        let (credential, presented) = presented(parts)?;
+        let (credential, presented) = presented(parts, &state.settings)?;
         let secret_matches = credential == Credential::Authorization
             && state
                 .settings
@@ -212,7 +303,20 @@ impl FromRequestParts<AppState> for IntrospectionCaller {
         if secret_matches {
             return Ok(Self);
         }
+        // An admin's own credential, judged like on any admin endpoint (a cookie needs its
+        // CSRF token), but not counted as a use of it.
         let verified = sessions::verify(state, presented, Mode::Authenticate).await?;
+        if credential == Credential::Cookie {
+            if verified.record.client.policy.transport != Transport::Cookie {
+                return Err(not_authenticated());
+            }
+            let principal = Principal {
+                record: verified.record.clone(),
+                credential,
+                digest: verified.digest.clone(),
+            };
+            check_csrf(parts, state, &principal, &parts.method)?;
+        }
         if verified.record.user.is_admin {
             Ok(Self)
         } else {

@@ -145,6 +145,7 @@ mod tests {
                 last_used: 0,
                 renewed: 0,
                 expiry: None,
+                authenticated_at: 0,
                 token_hint: String::new(),
             },
             user: UserInfo {

@@ -134,13 +134,13 @@ async fn client(cmd: ClientCommand, state: &AppState, config: &Config) -> anyhow
         ClientCommand::List => {
             println!("# clients in {db}");
             println!(
-                "{:<20} {:<12} {:<12} {:<10} {:<9} {:<6}",
-                "NAME", "TOKEN_TTL", "MAX_LIFE", "RATE", "SESSIONS", "RENEW"
+                "{:<20} {:<12} {:<12} {:<10} {:<9} {:<6} {:<12} {:<9}",
+                "NAME", "TOKEN_TTL", "MAX_LIFE", "RATE", "SESSIONS", "RENEW", "IDLE", "TRANSPORT"
             );
             for c in clients::list(state).await? {
                 let policy = clients::policy_of(&c);
                 println!(
-                    "{:<20} {:<12} {:<12} {:<10} {:<9} {:<6}",
+                    "{:<20} {:<12} {:<12} {:<10} {:<9} {:<6} {:<12} {:<9}",
                     c.name,
                     show(policy.token_ttl),
                     show(policy.max_lifetime),
@@ -148,7 +148,9 @@ async fn client(cmd: ClientCommand, state: &AppState, config: &Config) -> anyhow
                         .throttle_rate
                         .map_or("-".into(), |r: policy::Rate| r.to_string()),
                     policy.max_sessions.map_or("-".into(), |n| n.to_string()),
-                    policy.auto_renew
+                    policy.auto_renew,
+                    show(policy.idle_timeout),
+                    policy.transport.as_str(),
                 );
             }
         }

@@ -2,7 +2,7 @@
 //! running server derives from it. Every default lives in one constant below, used both by clap
 //! and by [`Settings::default`], so tests and production cannot drift apart.
 
-use crate::policy::{ClientPolicy, Lifetime, Rate};
+use crate::policy::{ClientPolicy, Lifetime, Rate, Transport};
 use clap::{Args, Parser, Subcommand};
 use ipnet::IpNet;
 use secrecy::SecretString;
@@ -132,6 +132,29 @@ pub struct Config {
     pub secret_key: Option<SecretString>,
     /// Tracing filter, e.g. `info` or `server=debug` (default `info` for `serve`, `warn` for
     /// the administrative commands, which stay quiet unless something is wrong).
+    /// The server's own origin as browsers see it (`https://auth.example.com`); default
+    /// `http://` + the bind address. Cookie requests with another `Origin` are refused.
+    #[arg(long, global = true, env = "TESSERA_PUBLIC_URL", value_parser = parse_origin)]
+    pub public_url: Option<String>,
+    /// Other origins whose pages may send cookie requests (comma-separated).
+    #[arg(long, global = true, env = "TESSERA_ALLOWED_ORIGINS", value_delimiter = ',', num_args = 0.., value_parser = parse_origin_item)]
+    pub allowed_origins: Vec<String>,
+    /// The session cookie's name; default `__Host-tessera` (`tessera` when not Secure).
+    #[arg(long, global = true, env = "TESSERA_COOKIE_NAME", value_parser = parse_cookie_name)]
+    pub cookie_name: Option<String>,
+    /// Mark cookies `Secure` (set `false` only for plain-HTTP development).
+    #[arg(long, global = true, env = "TESSERA_COOKIE_SECURE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub cookie_secure: bool,
+    /// The header a trusted single-sign-on proxy names the signed-in user in (e.g.
+    /// `X-Remote-User`); unset, `/api/auth/login/remote` does not exist.
+    #[arg(long, global = true, env = "TESSERA_REMOTE_USER_HEADER", value_parser = parse_header_name)]
+    pub remote_user_header: Option<String>,
+    /// Create users that remote-user login names and that do not exist yet.
+    #[arg(long, global = true, env = "TESSERA_REMOTE_USER_CREATE", default_value_t = false, action = clap::ArgAction::Set)]
+    pub remote_user_create: bool,
+    /// `open` lets anyone create an account at `POST /api/auth/signup`; `closed` (default) hides it.
+    #[arg(long, global = true, env = "TESSERA_SIGNUP", default_value = "closed", value_parser = ["closed", "open"])]
+    pub signup: String,
     #[arg(long, global = true, env = "TESSERA_LOG")]
     pub log: Option<String>,
 }
@@ -151,6 +174,44 @@ fn parse_bind(s: &str) -> Result<String, String> {
 }
 
 /// Accepts a CIDR, or a bare address as a single-host network (/32 or /128).
+fn parse_header_name(s: &str) -> Result<String, String> {
+    axum::http::HeaderName::from_bytes(s.trim().as_bytes())
+        .map(|h| h.as_str().to_string())
+        .map_err(|_| format!("invalid header name {s:?} in TESSERA_REMOTE_USER_HEADER"))
+}
+
+/// An origin as browsers send it: `scheme://host[:port]`, lower-case, no path or slash.
+pub fn parse_origin(s: &str) -> Result<String, String> {
+    let err =
+        || format!("invalid origin {s:?}: use scheme://host[:port], e.g. https://app.example.com");
+    let s = s.trim().trim_end_matches('/');
+    let (scheme, rest) = s.split_once("://").ok_or_else(err)?;
+    if !matches!(scheme, "http" | "https")
+        || rest.is_empty()
+        || rest.contains(['/', '?', '#', '@', ' '])
+    {
+        return Err(err());
+    }
+    Ok(s.to_ascii_lowercase())
+}
+
+/// An item of `TESSERA_ALLOWED_ORIGINS`; empty items (a trailing comma) are dropped later.
+fn parse_origin_item(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        return Ok(String::new());
+    }
+    parse_origin(s)
+}
+
+fn parse_cookie_name(s: &str) -> Result<String, String> {
+    // RFC 6265 `token`: visible ASCII without separators.
+    let ok = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b));
+    ok.then(|| s.to_string())
+        .ok_or_else(|| format!("invalid cookie name {s:?} in TESSERA_COOKIE_NAME"))
+}
+
 fn parse_proxy(s: &str) -> Result<IpNet, String> {
     let s = s.trim();
     s.parse::<IpNet>()
@@ -227,6 +288,12 @@ pub struct ClientCreateArgs {
     /// Renew sessions on use.
     #[arg(long)]
     pub auto_renew: bool,
+    /// End sessions unused for this long (`12h`; at least `5m`; `never` for no limit).
+    #[arg(long, default_value = "never")]
+    pub idle_timeout: Lifetime,
+    /// How the token travels: `bearer` or `cookie` (browser apps, with CSRF protection).
+    #[arg(long, default_value = "bearer")]
+    pub transport: Transport,
     /// Description for admins.
     #[arg(long, default_value = "")]
     pub description: String,
@@ -242,6 +309,8 @@ impl ClientCreateArgs {
             throttle_rate: self.throttle_rate,
             max_sessions: self.max_sessions,
             auto_renew: self.auto_renew,
+            idle_timeout: self.idle_timeout.0,
+            transport: self.transport,
         }
     }
 }
@@ -261,6 +330,26 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpNet>,
     /// Longest a verified token stays cached (a backstop; revocations evict at once).
     pub cache_ttl: Duration,
+    /// The server's own origin (`scheme://host[:port]`).
+    pub public_url: String,
+    /// Other origins allowed on cookie requests.
+    pub allowed_origins: Vec<String>,
+    /// The session cookie's name.
+    pub cookie_name: String,
+    /// Whether cookies are marked `Secure`.
+    pub cookie_secure: bool,
+    /// The remote-user header (lower-case), when remote-user login is on.
+    pub remote_user_header: Option<String>,
+    /// Whether remote-user login creates unknown users.
+    pub remote_user_create: bool,
+    /// Whether `POST /api/auth/signup` is open.
+    pub signup_open: bool,
+}
+
+/// The default session cookie name: `__Host-` requires `Secure`, so plain-HTTP development
+/// gets a plain name.
+pub fn default_cookie_name(secure: bool) -> &'static str {
+    if secure { "__Host-tessera" } else { "tessera" }
 }
 
 impl Default for Settings {
@@ -274,6 +363,13 @@ impl Default for Settings {
             login_rate_per_username: rate(DEFAULT_LOGIN_RATE_PER_USERNAME),
             trusted_proxies: Vec::new(),
             cache_ttl: Duration::from_secs(DEFAULT_CACHE_TTL),
+            public_url: format!("http://{DEFAULT_BIND}"),
+            allowed_origins: Vec::new(),
+            cookie_name: default_cookie_name(true).into(),
+            cookie_secure: true,
+            remote_user_header: None,
+            remote_user_create: false,
+            signup_open: false,
         }
     }
 }
@@ -287,6 +383,24 @@ impl From<&Config> for Settings {
             login_rate_per_username: c.login_rate_per_username,
             trusted_proxies: c.trusted_proxies.clone(),
             cache_ttl: Duration::from_secs(c.cache_ttl),
+            public_url: c
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", c.bind)),
+            allowed_origins: c
+                .allowed_origins
+                .iter()
+                .filter(|o| !o.is_empty())
+                .cloned()
+                .collect(),
+            cookie_name: c
+                .cookie_name
+                .clone()
+                .unwrap_or_else(|| default_cookie_name(c.cookie_secure).into()),
+            cookie_secure: c.cookie_secure,
+            remote_user_header: c.remote_user_header.clone(),
+            remote_user_create: c.remote_user_create,
+            signup_open: c.signup == "open",
         }
     }
 }

@@ -44,6 +44,9 @@ pub enum AppError {
     /// 403 `permission_denied`.
     #[error("permission denied")]
     Forbidden,
+    /// 403 `csrf_failed`: a cookie request without its CSRF token, or from a foreign origin.
+    #[error("CSRF check failed")]
+    CsrfFailed,
     /// 404 `not_found`.
     #[error("not found")]
     NotFound,
@@ -109,6 +112,11 @@ impl AppError {
                 StatusCode::FORBIDDEN,
                 "permission_denied",
                 "You do not have permission to perform this action.".into(),
+            ),
+            CsrfFailed => (
+                StatusCode::FORBIDDEN,
+                "csrf_failed",
+                "CSRF check failed: send the X-CSRF-Token header from a page of this site.".into(),
             ),
             NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found.".into()),
             MethodNotAllowed => (

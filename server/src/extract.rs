@@ -4,7 +4,7 @@
 
 use crate::error::{AppError, FieldErrors};
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::{header, request::Parts};
 
 use serde::de::DeserializeOwned;
@@ -163,6 +163,16 @@ fn check_pairs(raw: &[u8]) -> Result<(), AppError> {
     }
 }
 
+/// Parses `application/x-www-form-urlencoded` pairs (a form body or a query string), naming
+/// the field a wrong value is in.
+fn parse_form<T: DeserializeOwned>(raw: &[u8]) -> Result<T, AppError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(raw));
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        validation_from_serde(&path, &err.into_inner().to_string())
+    })
+}
+
 fn validation_from_serde(path: &str, message: &str) -> AppError {
     // serde_json appends " at line L column C", which means nothing to an API user.
     let message = message
@@ -198,9 +208,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonOrForm<T> {
             BodyKind::Form => {
                 let bytes = read_body(req).await?;
                 check_pairs(&bytes)?;
-                serde_urlencoded::from_bytes(&bytes)
-                    .map(Self)
-                    .map_err(|err| validation_from_serde("", &err.to_string()))
+                parse_form(&bytes).map(Self)
             }
             BodyKind::Other => Err(AppError::UnsupportedMediaType),
         }
@@ -225,11 +233,8 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for AppPath
 impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for AppQuery<T> {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         check_pairs(parts.uri.query().unwrap_or("").as_bytes())?;
-        Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Query(v)| Self(v))
-            .map_err(|err| validation_from_serde("", &err.body_text()))
+        parse_form(parts.uri.query().unwrap_or("").as_bytes()).map(Self)
     }
 }

@@ -1,7 +1,7 @@
 //! Cross-cutting HTTP behaviour: metrics, `Cache-Control`, the `RateLimit` fields, the body
 //! limit, and path normalisation (docs/conventions.md).
 
-use crate::authn::AllowanceSlot;
+use crate::cookies::ResponseNotes;
 use crate::error::AppError;
 use crate::extract::BODY_LIMIT;
 use crate::state::AppState;
@@ -21,8 +21,8 @@ pub async fn track(State(state): State<AppState>, mut req: Request, next: Next) 
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string());
     let is_api = req.uri().path().starts_with("/api/");
-    let slot = AllowanceSlot::default();
-    req.extensions_mut().insert(slot.clone());
+    let notes = ResponseNotes::default();
+    req.extensions_mut().insert(notes.clone());
 
     let mut response = match buffer_body(req).await {
         Ok(req) => next.run(req).await,
@@ -34,8 +34,8 @@ pub async fn track(State(state): State<AppState>, mut req: Request, next: Next) 
     if is_api {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    let allowance = *slot.0.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(a) = allowance {
+    notes.write_cookies(headers);
+    if let Some(a) = notes.allowance() {
         let policy = format!("\"client\";q={};w={}", a.limit, a.window_secs);
         let left = format!("\"client\";r={};t={}", a.remaining, a.next_secs);
         if let (Ok(policy), Ok(left)) =

@@ -107,9 +107,24 @@ pub async fn hash(password: SecretString) -> anyhow::Result<String> {
     on_worker(move |_| hash_blocking(password.expose_secret())).await
 }
 
-/// Verifies `password` against `phc` on an Argon2 worker; with `None` (unknown user) it
-/// verifies against a dummy hash and returns false, taking the same time.
+/// The stored "hash" of a user who has no usable password (created by remote-user login):
+/// `!` and random hex, as Django marks unusable passwords. No password verifies against it.
+pub fn unusable() -> String {
+    format!(
+        "!{}",
+        crate::secret::hex(&crate::secret::random_bytes::<16>())
+    )
+}
+
+/// Whether a stored hash is a real one (see [`unusable`]).
+pub fn is_usable(phc: &str) -> bool {
+    !phc.starts_with('!')
+}
+
+/// Verifies `password` against `phc` on an Argon2 worker; with `None` (unknown user) or an
+/// unusable hash it verifies against a dummy hash and returns false, taking the same time.
 pub async fn verify(password: SecretString, phc: Option<String>) -> anyhow::Result<bool> {
+    let phc = phc.filter(|p| is_usable(p));
     on_worker(move |blocks| match phc {
         Some(phc) => verify_with(password.expose_secret(), &phc, blocks),
         None => {
@@ -141,6 +156,13 @@ mod tests {
         assert!(!super::verify("x".to_string().into(), None).await.unwrap());
         assert!(
             !super::verify("x".to_string().into(), Some("not a phc".into()))
+                .await
+                .unwrap()
+        );
+        let unusable = super::unusable();
+        assert!(!super::is_usable(&unusable));
+        assert!(
+            !super::verify(unusable.clone().into(), Some(unusable))
                 .await
                 .unwrap()
         );

@@ -108,6 +108,42 @@ pub fn parse_duration(s: &str) -> Result<Option<i64>, String> {
     }
 }
 
+/// How a client's token travels (docs/tokens.md, "Browser apps").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// In the response body, then in `Authorization` (or `X-Api-Key`).
+    #[default]
+    Bearer,
+    /// In an HttpOnly cookie, with CSRF protection on unsafe requests.
+    Cookie,
+}
+
+impl Transport {
+    /// The stored and serialised name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Bearer => "bearer",
+            Transport::Cookie => "cookie",
+        }
+    }
+}
+
+impl FromStr for Transport {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "bearer" => Ok(Transport::Bearer),
+            "cookie" => Ok(Transport::Cookie),
+            _ => Err(format!("invalid transport {s:?}: use bearer or cookie")),
+        }
+    }
+}
+
+/// Shortest accepted idle timeout, seconds (5 minutes).
+pub const MIN_IDLE_TIMEOUT: i64 = 300;
+
 /// A client's token policy with typed fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientPolicy {
@@ -123,6 +159,10 @@ pub struct ClientPolicy {
     pub max_sessions: Option<i64>,
     /// Whether a use renews the session.
     pub auto_renew: bool,
+    /// Seconds without a use after which a session ends; `None` = no idle limit.
+    pub idle_timeout: Option<i64>,
+    /// How the token travels.
+    pub transport: Transport,
 }
 
 impl Default for ClientPolicy {
@@ -135,12 +175,18 @@ impl Default for ClientPolicy {
             throttle_rate: None,
             max_sessions: None,
             auto_renew: false,
+            idle_timeout: None,
+            transport: Transport::Bearer,
         }
     }
 }
 
 /// The message for a duration out of range.
 pub const DURATION_MSG: &str = "Enter a number of seconds > 0 (at most 100 years), or null.";
+/// The message for an idle timeout out of range.
+pub const IDLE_TIMEOUT_MSG: &str = "Enter a number of seconds ≥ 300 (at most 100 years), or null.";
+/// The message for an unknown transport.
+pub const TRANSPORT_MSG: &str = "Enter bearer or cookie.";
 /// The message for `max_sessions` out of range.
 pub const MAX_SESSIONS_MSG: &str = "Enter an integer ≥ 1, or null.";
 
@@ -154,6 +200,12 @@ impl ClientPolicy {
             self.max_lifetime.as_ref(),
             seconds,
             DURATION_MSG,
+        );
+        fields.check(
+            "idle_timeout",
+            self.idle_timeout.as_ref(),
+            |v| (MIN_IDLE_TIMEOUT..=MAX_DURATION).contains(v),
+            IDLE_TIMEOUT_MSG,
         );
         fields.check(
             "max_sessions",
@@ -189,7 +241,22 @@ impl ClientPolicy {
         if let Some(v) = patch.auto_renew {
             self.auto_renew = v;
         }
+        if let Some(v) = patch.idle_timeout {
+            self.idle_timeout = v;
+        }
+        if let Some(raw) = patch.transport {
+            match raw.parse() {
+                Ok(transport) => self.transport = transport,
+                Err(_) => fields.add("transport", TRANSPORT_MSG),
+            }
+        }
         self
+    }
+
+    /// Whether a session last used at `latest_use` (µs) has been idle too long at `now`.
+    pub fn idle_at(&self, now: i64, latest_use: i64) -> bool {
+        self.idle_timeout
+            .is_some_and(|idle| now - latest_use > idle.saturating_mul(SECOND))
     }
 
     /// Expiry (µs) of a session created at `created` and (re)issued at `now`.
@@ -200,7 +267,7 @@ impl ClientPolicy {
 
 /// A client as an admin sends it, to create one or to change one: an absent field is
 /// unchanged (or takes its default); `null` sets null where the field is nullable and is a
-/// `validation_error` where it is not (`description`, `auto_renew`).
+/// `validation_error` where it is not (`description`, `auto_renew`, `transport`).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct ClientPolicyPatch {
     /// 1–64 of `A-Z a-z 0-9 . _ -`, starting with a letter or digit. Required on create; on a
@@ -232,6 +299,16 @@ pub struct ClientPolicyPatch {
     #[serde(default, deserialize_with = "non_null")]
     #[schema(value_type = bool, example = false)]
     pub auto_renew: Option<bool>,
+    /// Seconds without a use after which a session ends (≥ 300, at most 100 years), or `null`
+    /// for no idle limit (default).
+    #[serde(default, deserialize_with = "crate::rules::double_option_whole")]
+    #[schema(value_type = Option<i64>, minimum = 300, maximum = 3153600000_i64, example = 43200)]
+    pub idle_timeout: Option<Option<i64>>,
+    /// `bearer` (default): the token is in the login response and travels in `Authorization`;
+    /// `cookie`: it travels in an HttpOnly cookie with CSRF protection (browser apps).
+    #[serde(default, deserialize_with = "non_null")]
+    #[schema(value_type = String, example = "bearer", pattern = "^(bearer|cookie)$")]
+    pub transport: Option<String>,
 }
 
 /// Expiry (µs) for a session created at `created` and (re)issued at `now`:
@@ -346,5 +423,28 @@ mod tests {
         assert!(auto_renew_due(5 * s, 0, Some(10)));
         assert!(!auto_renew_due(4 * s, 0, Some(10)));
         assert!(!auto_renew_due(1000 * s, 0, None));
+    }
+
+    #[test]
+    fn idle_timeout_is_checked_to_the_microsecond() {
+        let policy = ClientPolicy {
+            idle_timeout: Some(300),
+            ..ClientPolicy::default()
+        };
+        assert!(!policy.idle_at(300 * SECOND, 0));
+        assert!(policy.idle_at(300 * SECOND + 1, 0));
+        assert!(!ClientPolicy::default().idle_at(i64::MAX, 0));
+        let mut fields = Fields::default();
+        let policy = policy.patched(
+            ClientPolicyPatch {
+                idle_timeout: Some(Some(299)),
+                transport: Some("smoke".into()),
+                ..Default::default()
+            },
+            &mut fields,
+        );
+        policy.validate(&mut fields);
+        let errors = fields.finish().unwrap_err().0;
+        assert!(errors.contains_key("idle_timeout") && errors.contains_key("transport"));
     }
 }

@@ -38,6 +38,8 @@ pub struct SessionInfo {
     /// When the expiry was last computed (login or renewal), for auto-renewal.
     pub renewed: i64,
     pub expiry: Option<i64>,
+    /// When the user last proved their password for this session (µs).
+    pub authenticated_at: i64,
     /// The token's first characters, for display.
     pub token_hint: String,
 }
@@ -60,6 +62,8 @@ pub enum Credential {
     Authorization,
     /// `X-Api-Key: <tsk_ token>`.
     ApiKeyHeader,
+    /// The session cookie of a `cookie`-transport client (docs/tokens.md, "Browser apps").
+    Cookie,
 }
 
 /// An authenticated caller.

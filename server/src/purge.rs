@@ -1,4 +1,4 @@
-//! The background purge of expired sessions.
+//! The background purge of expired and idle sessions.
 
 use crate::clock::Clock;
 use crate::store::sessions;
@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// Deletes every session expired at `clock`'s now, `batch` rows per statement so that no
+/// Deletes every session expired (or idle past its client's `idle_timeout`) at `clock`'s now, `batch` rows per statement so that no
 /// statement holds SQLite's write lock for long. Returns how many were deleted.
 pub async fn purge_once(
     db: &DatabaseConnection,
@@ -17,7 +17,9 @@ pub async fn purge_once(
     let batch = batch.max(1);
     let mut total = 0;
     loop {
-        let n = sessions::purge_expired(db, clock.now_micros(), batch).await?;
+        let now = clock.now_micros();
+        let n = sessions::purge_expired(db, now, batch).await?
+            + sessions::purge_idle(db, now, batch).await?;
         total += n;
         if n < batch {
             return Ok(total);

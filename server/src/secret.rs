@@ -19,6 +19,7 @@ pub const DEVICE_PROOF_TTL: i64 = 90 * 86_400;
 #[derive(Clone)]
 pub struct ServerSecret {
     device: [u8; 32],
+    csrf: [u8; 32],
 }
 
 impl std::fmt::Debug for ServerSecret {
@@ -41,12 +42,26 @@ impl ServerSecret {
     pub fn from_master(master: &[u8]) -> Self {
         Self {
             device: mac(master, &[b"tessera device proof v1"]),
+            csrf: mac(master, &[b"tessera csrf v1"]),
         }
     }
 
     /// A fresh random secret (for tests and embedders that do not share one).
     pub fn random() -> Self {
         Self::from_master(&random_bytes::<32>())
+    }
+
+    /// The CSRF token of a cookie session (docs/tokens.md, "Browser apps"): HMAC-SHA256 of its
+    /// id, base64url without padding. Stateless: every instance sharing the secret computes
+    /// the same one, and it needs no storage.
+    pub fn csrf_token(&self, session_id: &str) -> String {
+        B64.encode(mac(&self.csrf, &[session_id.as_bytes()]))
+    }
+
+    /// Whether `presented` is the CSRF token of `session_id` (compared in constant time).
+    pub fn check_csrf(&self, session_id: &str, presented: &[u8]) -> bool {
+        let expected = self.csrf_token(session_id);
+        bool::from(expected.as_bytes().ct_eq(presented))
     }
 
     /// A new proof that this device logged in as `username` at `now_secs`:
@@ -112,6 +127,19 @@ pub fn master_bytes(value: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csrf_tokens_belong_to_one_session_and_one_secret() {
+        let key = ServerSecret::from_master(b"one");
+        let token = key.csrf_token("s1");
+        assert_eq!(token, ServerSecret::from_master(b"one").csrf_token("s1"));
+        assert!(key.check_csrf("s1", token.as_bytes()));
+        assert!(!key.check_csrf("s2", token.as_bytes()));
+        assert!(!ServerSecret::from_master(b"two").check_csrf("s1", token.as_bytes()));
+        assert!(!key.check_csrf("s1", b""));
+        // Separate derived keys: a CSRF token is not a device proof signature.
+        assert_ne!(key.csrf, key.device);
+    }
 
     #[test]
     fn proofs_name_their_user_and_expire() {

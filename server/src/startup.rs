@@ -154,6 +154,7 @@ impl Application {
             tokio::spawn(touches::run(
                 state.touches.clone(),
                 state.db.clone(),
+                state.clock.clone(),
                 Duration::from_secs(1),
                 stop_tx.subscribe(),
             )),

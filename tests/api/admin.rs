@@ -46,7 +46,7 @@ async fn clients_crud() {
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["api", "cli", "mobile", "web"]);
+    assert_eq!(names, ["api", "browser", "cli", "mobile", "web"]);
     let api = list
         .json
         .as_array()
@@ -65,7 +65,8 @@ async fn clients_crud() {
         .await;
     assert_eq!(res.status, StatusCode::CREATED);
     let mut expected = json!({"name": "ios", "description": "", "token_ttl": 86400, "max_lifetime": null,
-        "throttle_rate": null, "max_sessions": null, "auto_renew": false});
+        "throttle_rate": null, "max_sessions": null, "auto_renew": false, "idle_timeout": null,
+        "transport": "bearer"});
     expected["created"] = res.json["created"].clone();
     assert_eq!(res.json, expected);
 

@@ -51,7 +51,8 @@ impl Live {
 }
 
 /// Starts a server on a fresh database with the default clients and user `username`
-/// (password [`tests::PASSWORD`]), configured by `args` on top of the defaults.
+/// (password [`tests::PASSWORD`]), configured by `args` (flags, as on the command line) on top
+/// of the defaults. It listens on a port the system picks, unless `args` names a `--bind`.
 pub async fn start_with(username: &str, args: &[&str]) -> Live {
     start_on(username, args, Arc::new(SystemClock)).await
 }
@@ -59,7 +60,15 @@ pub async fn start_with(username: &str, args: &[&str]) -> Live {
 /// [`start_with`] on the given clock.
 pub async fn start_on(username: &str, args: &[&str], clock: Arc<dyn Clock>) -> Live {
     let db = tests::fresh_database().await;
-    let mut argv = vec!["tessera", "--bind", "127.0.0.1:0"];
+    let mut argv = vec!["tessera"];
+    // Port 0 lets the system pick, but then the server learns its URL only once bound; a test
+    // that must configure that URL beforehand (`--public-url`) picks the port and binds it.
+    if !args
+        .iter()
+        .any(|a| *a == "--bind" || a.starts_with("--bind="))
+    {
+        argv.extend(["--bind", "127.0.0.1:0"]);
+    }
     argv.extend_from_slice(args);
     let config = Cli::try_parse_from(argv).expect("valid arguments").config;
     let listen_url = tests::postgres_url().map(|url| match db.schema() {
@@ -90,6 +99,15 @@ pub async fn start_on(username: &str, args: &[&str], clock: Arc<dyn Clock>) -> L
 /// [`start_with`] with the default configuration.
 pub async fn start(username: &str) -> Live {
     start_with(username, &[]).await
+}
+
+/// A free TCP port on 127.0.0.1: bound, read and released, for a process to take a moment
+/// later (chromedriver; a server whose own URL must be configured before it starts).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
 }
 
 /// Creates a client with a throttle rate on a live server.

@@ -2,16 +2,17 @@
 //! revocation (RFC 7009).
 
 use super::openapi::TAG_INTEGRATION;
-use crate::authn::{self, AllowanceSlot, Auth, IntrospectionCaller, Unmetered};
+use crate::authn::{self, Auth, ForwardAuth, IntrospectionCaller};
 use crate::clock::{SECOND, to_datetime};
+use crate::cookies::ResponseNotes;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{AppQuery, JsonOrForm};
 use crate::principal::Principal;
 use crate::service::sessions::{self, Mode};
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
-use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -36,6 +37,10 @@ pub struct VerifyQuery {
     /// Comma-separated client names the token's client must not be.
     #[param(example = "cli")]
     pub deny_clients: Option<String>,
+    /// Freshness: the session's last password proof (login or re-authentication; an API key's
+    /// creation) must be at most this many seconds old, else 401 `reauthentication_required`.
+    #[param(example = 300, minimum = 0)]
+    pub max_age: Option<u64>,
 }
 
 /// Who the credential belongs to.
@@ -87,7 +92,9 @@ fn identity_headers(principal: &Principal) -> HeaderMap {
 ///
 /// Authenticates the credential (nginx `auth_request`, Traefik ForwardAuth, Envoy ext_authz),
 /// applies the client filters and then the (user, client) budget, and answers 200 with
-/// `X-Auth-*` identity headers. Every HTTP method is answered alike.
+/// `X-Auth-*` identity headers. Every HTTP method is answered alike. A browser's session
+/// cookie is accepted like a header credential; for its CSRF rule the method is taken from
+/// `X-Forwarded-Method` (Traefik) or `X-Original-Method` (nginx) when present.
 #[utoipa::path(method(get, post, put, patch, delete, options), path = "/api/auth/verify",
     tag = TAG_INTEGRATION, security(("bearer" = [])),
     params(VerifyQuery),
@@ -100,17 +107,30 @@ fn identity_headers(principal: &Principal) -> HeaderMap {
     ))]
 pub async fn verify_token(
     State(state): State<AppState>,
-    slot: Option<Extension<AllowanceSlot>>,
-    auth: Auth<Unmetered>,
+    notes: ResponseNotes,
+    auth: Auth<ForwardAuth>,
     AppQuery(query): AppQuery<VerifyQuery>,
 ) -> AppResult<(HeaderMap, Json<VerifyResponse>)> {
+    if let Some(max_age) = query.max_age {
+        let age = state.now() - auth.session().authenticated_at;
+        if age
+            > i64::try_from(max_age)
+                .unwrap_or(i64::MAX / SECOND)
+                .saturating_mul(SECOND)
+        {
+            return Err(AppError::unauthorized(
+                "reauthentication_required",
+                "Please confirm your password again.",
+            ));
+        }
+    }
     let client = auth.client().name.as_str();
     if listed(&query.allow_clients, client) == Some(false)
         || listed(&query.deny_clients, client) == Some(true)
     {
         return Err(AppError::Forbidden);
     }
-    authn::spend(&state, slot.as_deref(), &auth).await?;
+    authn::spend(&state, Some(&notes), &auth).await?;
     let (user, session) = (auth.user(), auth.session());
     Ok((
         identity_headers(&auth),
@@ -225,7 +245,7 @@ pub async fn introspect_token(
         session_id: session.id.clone(),
         iat: secs(session.created),
         exp: session.expiry.map(secs),
-        auth_time: secs(session.created),
+        auth_time: secs(session.authenticated_at),
     })))
 }
 

@@ -2,6 +2,7 @@
 //! result to a response type. Each module's `router()` is an `OpenApiRouter`, so the OpenAPI
 //! document is generated from the same calls that route requests.
 
+pub mod account;
 pub mod admin_clients;
 pub mod admin_sessions;
 pub mod admin_user_sessions;
@@ -23,6 +24,7 @@ use utoipa_axum::router::OpenApiRouter;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(auth::router())
+        .merge(account::router())
         .merge(sessions::router())
         .merge(apiaccess::router())
         .merge(forward::router())

@@ -28,6 +28,9 @@ pub struct SessionView {
     pub created: DateTime<Utc>,
     /// Last authenticated use (may lag by up to 60 s).
     pub last_used: DateTime<Utc>,
+    /// When the user last proved their password for this session (login or
+    /// re-authentication; an API key's creation).
+    pub authenticated_at: DateTime<Utc>,
     /// `null` when the session never expires.
     pub expiry: Option<DateTime<Utc>>,
     /// Whether this is the session making the request.
@@ -50,6 +53,7 @@ impl SessionView {
             ip: s.ip,
             created: to_datetime(s.created),
             last_used: to_datetime(s.last_used),
+            authenticated_at: to_datetime(s.authenticated_at),
             expiry: s.expiry.map(to_datetime),
             token_hint: s.token_hint,
         }
@@ -68,6 +72,7 @@ impl SessionView {
             ip: s.ip.clone(),
             created: to_datetime(s.created),
             last_used: to_datetime(s.last_used),
+            authenticated_at: to_datetime(s.authenticated_at),
             expiry: s.expiry.map(to_datetime),
             token_hint: s.token_hint.clone(),
         }
@@ -158,6 +163,12 @@ pub struct ClientView {
     #[schema(example = 5)]
     pub max_sessions: Option<i32>,
     pub auto_renew: bool,
+    /// Seconds without a use after which a session ends, or `null`.
+    #[schema(example = 43200)]
+    pub idle_timeout: Option<i64>,
+    /// `bearer` or `cookie`.
+    #[schema(value_type = String, example = "bearer", pattern = "^(bearer|cookie)$")]
+    pub transport: String,
     pub created: DateTime<Utc>,
 }
 
@@ -171,6 +182,8 @@ impl From<client::Model> for ClientView {
             throttle_rate: c.throttle_rate,
             max_sessions: c.max_sessions,
             auto_renew: c.auto_renew,
+            idle_timeout: c.idle_timeout,
+            transport: c.transport,
             created: to_datetime(c.created),
         }
     }

@@ -4,7 +4,7 @@
 use super::invalidate;
 use crate::cache::Target;
 use crate::error::{AppError, AppResult};
-use crate::policy::{ClientPolicy, ClientPolicyPatch};
+use crate::policy::{ClientPolicy, ClientPolicyPatch, Transport};
 use crate::rules::{CLIENT_NAME_MSG, Fields, valid_client_name};
 use crate::state::AppState;
 use crate::store::clients;
@@ -58,6 +58,8 @@ pub fn policy_of(c: &client::Model) -> ClientPolicy {
         throttle_rate: c.throttle_rate.as_deref().and_then(|r| r.parse().ok()),
         max_sessions: c.max_sessions.map(i64::from),
         auto_renew: c.auto_renew,
+        idle_timeout: c.idle_timeout,
+        transport: c.transport.parse().unwrap_or_default(),
     }
 }
 
@@ -95,24 +97,34 @@ pub async fn delete(state: &AppState, name: &str) -> AppResult<()> {
     Ok(())
 }
 
-/// Creates `web`, `mobile`, `cli` and the API-access client when there are no clients at all.
+/// Creates `web`, `mobile`, `cli`, the API-access client and `browser` when there are no clients at all.
 pub async fn seed_defaults(state: &AppState) -> AppResult<()> {
     if clients::count(&state.db).await? > 0 {
         return Ok(());
     }
     let day = 86_400;
     let api = state.settings.api_access_client.clone();
+    let bearer = |ttl| ClientPolicy {
+        token_ttl: ttl,
+        ..ClientPolicy::default()
+    };
     let defaults = [
-        ("web", Some(day)),
-        ("mobile", Some(30 * day)),
-        ("cli", Some(90 * day)),
-        (api.as_str(), None),
+        ("web", bearer(Some(day))),
+        ("mobile", bearer(Some(30 * day))),
+        ("cli", bearer(Some(90 * day))),
+        (api.as_str(), bearer(None)),
+        // The account page's client (docs/tokens.md, "Browser apps").
+        (
+            "browser",
+            ClientPolicy {
+                token_ttl: Some(14 * day),
+                idle_timeout: Some(12 * 3600),
+                transport: Transport::Cookie,
+                ..ClientPolicy::default()
+            },
+        ),
     ];
-    for (name, ttl) in defaults {
-        let policy = ClientPolicy {
-            token_ttl: ttl,
-            ..ClientPolicy::default()
-        };
+    for (name, policy) in defaults {
         create(state, name, &policy).await?;
     }
     Ok(())

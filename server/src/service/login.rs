@@ -1,9 +1,11 @@
-//! Password login: budgets, client checks, Argon2, then a new session.
+//! Logins: by password (in the body or HTTP Basic) and by a trusted single-sign-on proxy
+//! (remote user). Budgets, client checks, Argon2, then a new session.
 
 use super::sessions::{self, Issue, Issued};
 use crate::error::{AppError, AppResult};
 use crate::gcra::BudgetKey;
 use crate::net::Caller;
+use crate::policy::Transport;
 use crate::state::AppState;
 use crate::store::{clients, users};
 use crate::token::TokenKind;
@@ -19,13 +21,27 @@ pub struct Credentials {
     pub device_name: Option<String>,
     /// The proof of an earlier login from this device, if the app kept one.
     pub device_proof: Option<String>,
+    /// Whether the request's `Origin` (if any) is this server's or an allowed one; a login to
+    /// a cookie client from a foreign origin is a CSRF attempt (login CSRF).
+    pub origin_allowed: bool,
+}
+
+/// A validated remote-user login: the user a trusted proxy vouches for.
+#[derive(Debug)]
+pub struct RemoteLogin {
+    pub username: String,
+    pub client: String,
+    pub device_name: Option<String>,
+    /// See [`Credentials::origin_allowed`].
+    pub origin_allowed: bool,
 }
 
 /// A successful login: the session, its user, and a new proof for this device.
 pub struct LoggedIn {
     pub issued: Issued,
     pub user: entity::user::Model,
-    pub device_proof: String,
+    /// `None` for a remote-user login, which proves no password on this device.
+    pub device_proof: Option<String>,
 }
 
 /// The one answer for a wrong password, an unknown user and an inactive user.
@@ -70,20 +86,14 @@ pub async fn login(state: &AppState, creds: Credentials, caller: Caller) -> AppR
             wait_secs: refused.wait_secs,
         });
     }
-    let Some(client) = clients::find_by_name(&state.db, &creds.client).await? else {
-        outcome(state, "unknown_client", username, &caller);
-        return Err(AppError::bad_request(
-            "unknown_client",
-            "No client with that name.",
-        ));
-    };
-    if client.name == state.settings.api_access_client {
-        outcome(state, "invalid_client", username, &caller);
-        return Err(AppError::bad_request(
-            "invalid_client",
-            "This client issues API keys only; use POST /api/auth/apiaccess.",
-        ));
-    }
+    let client = login_client(
+        state,
+        &creds.client,
+        creds.origin_allowed,
+        username,
+        &caller,
+    )
+    .await?;
     // A name that breaks the username rules cannot exist; it is verified like an unknown one.
     let user = if crate::rules::valid_username(username) {
         users::find_by_username(&state.db, username).await?
@@ -103,10 +113,56 @@ pub async fn login(state: &AppState, creds: Credentials, caller: Caller) -> AppR
             return Err(invalid_credentials());
         }
     };
-    let device_name = creds
-        .device_name
-        .unwrap_or_else(|| crate::net::device_name(&caller.user_agent));
-    let issued = sessions::issue(
+    let device_proof = state.secret.issue_device_proof(&user.username, now_secs);
+    let issued = start(state, &user, client, creds.device_name, &caller).await?;
+    outcome(state, "success", username, &caller);
+    Ok(LoggedIn {
+        issued,
+        user,
+        device_proof: Some(device_proof),
+    })
+}
+
+/// The client a login names, refused when unknown, when it is the API-access client, or when
+/// it is a cookie client and the request comes from a foreign origin.
+async fn login_client(
+    state: &AppState,
+    name: &str,
+    origin_allowed: bool,
+    username: &str,
+    caller: &Caller,
+) -> AppResult<entity::client::Model> {
+    let Some(client) = clients::find_by_name(&state.db, name).await? else {
+        outcome(state, "unknown_client", username, caller);
+        return Err(AppError::bad_request(
+            "unknown_client",
+            "No client with that name.",
+        ));
+    };
+    if client.name == state.settings.api_access_client {
+        outcome(state, "invalid_client", username, caller);
+        return Err(AppError::bad_request(
+            "invalid_client",
+            "This client issues API keys only; use POST /api/auth/apiaccess.",
+        ));
+    }
+    if !origin_allowed && client.transport == Transport::Cookie.as_str() {
+        outcome(state, "csrf_failed", username, caller);
+        return Err(AppError::CsrfFailed);
+    }
+    Ok(client)
+}
+
+/// Creates the session of a successful login.
+async fn start(
+    state: &AppState,
+    user: &entity::user::Model,
+    client: entity::client::Model,
+    device_name: Option<String>,
+    caller: &Caller,
+) -> AppResult<Issued> {
+    let device_name = device_name.unwrap_or_else(|| crate::net::device_name(&caller.user_agent));
+    sessions::issue(
         state,
         Issue {
             kind: TokenKind::Session,
@@ -118,12 +174,48 @@ pub async fn login(state: &AppState, creds: Credentials, caller: Caller) -> AppR
             login: true,
         },
     )
-    .await?;
-    outcome(state, "success", username, &caller);
-    let device_proof = state.secret.issue_device_proof(&user.username, now_secs);
+    .await
+}
+
+/// Logs in the user a trusted single-sign-on proxy names (docs/tokens.md, "Single sign-on
+/// proxy"). The caller has already checked that the request comes from a trusted proxy. It
+/// spends the per-IP login budget; an unknown user is created (without a usable password)
+/// only when `TESSERA_REMOTE_USER_CREATE` is on, and an unknown or inactive one otherwise gets
+/// the same answer as a wrong password.
+pub async fn login_remote(
+    state: &AppState,
+    req: RemoteLogin,
+    caller: Caller,
+) -> AppResult<LoggedIn> {
+    let username = req.username.as_str();
+    if let Err(refused) = state.budgets.before_password(caller.ip, None).await {
+        outcome(state, "throttled", username, &caller);
+        return Err(AppError::Throttled {
+            wait_secs: refused.wait_secs,
+        });
+    }
+    let client = login_client(state, &req.client, req.origin_allowed, username, &caller).await?;
+    let valid = crate::rules::valid_username(username);
+    let existing = if valid {
+        users::find_by_username(&state.db, username).await?
+    } else {
+        None
+    };
+    let user = match existing {
+        Some(user) if user.is_active => user,
+        None if valid && state.settings.remote_user_create => {
+            super::users::create_without_password(state, username).await?
+        }
+        _ => {
+            outcome(state, "invalid_credentials", username, &caller);
+            return Err(invalid_credentials());
+        }
+    };
+    let issued = start(state, &user, client, req.device_name, &caller).await?;
+    outcome(state, "success_remote", username, &caller);
     Ok(LoggedIn {
         issued,
         user,
-        device_proof,
+        device_proof: None,
     })
 }

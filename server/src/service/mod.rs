@@ -3,6 +3,7 @@
 //! remember: evicting cached tokens here and on every other instance, and writing queued uses
 //! before anything shows `last_used`. Handlers and the CLI call these and nothing below them.
 
+pub mod account;
 pub mod apikeys;
 pub mod clients;
 pub mod login;

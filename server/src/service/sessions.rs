@@ -74,14 +74,16 @@ pub async fn verify(state: &AppState, presented: &str, mode: Mode) -> AppResult<
         return Err(invalid_token());
     }
     let now = state.now();
-    if record.session.expiry.is_some_and(|e| e <= now) {
-        // A cached expiry may have been renewed by another instance: only the database decides.
+    if has_ended(state, &record, now) {
+        // A cached expiry may have been renewed, or the session used, on another instance:
+        // only the database decides.
         state.cache.forget(&digest);
         (record, read_at) = fetch(state, &digest).await?.ok_or_else(invalid_token)?;
-        if record.session.expiry.is_some_and(|e| e <= now) {
+        if has_ended(state, &record, now) {
             state.cache.forget(&digest);
             if mode == Mode::Authenticate {
                 sessions::delete(&state.db, &record.session.id).await?;
+                state.touches.forget(&record.session.id);
             }
             return Err(AppError::unauthorized(
                 "token_expired",
@@ -102,17 +104,42 @@ pub async fn verify(state: &AppState, presented: &str, mode: Mode) -> AppResult<
     })
 }
 
+/// Whether a session has expired, or been idle past its client's `idle_timeout`, at `now`.
+///
+/// Its latest use is the newest one this instance knows of (exact for uses made here). A
+/// session this instance has not seen used is judged by its stored `last_used` plus the 60 s
+/// that column may lag, so the limit is never cut short by a use made elsewhere.
+fn has_ended(state: &AppState, record: &AuthRecord, now: i64) -> bool {
+    let session = &record.session;
+    if session.expiry.is_some_and(|e| e <= now) {
+        return true;
+    }
+    let policy = &record.client.policy;
+    if policy.idle_timeout.is_none() {
+        return false;
+    }
+    let latest = match state.touches.last_seen(&session.id) {
+        Some(seen) => seen.max(session.last_used),
+        None => session.last_used.saturating_add(LAST_USED_GRANULARITY),
+    };
+    policy.idle_at(now, latest)
+}
+
 /// Counts an authenticated use: `last_used` at most once a minute, and auto-renewal when due.
 /// The write is queued (see [`crate::touches`]); the cached record is replaced at once.
-pub fn note_use(state: &AppState, verified: &mut Verified) {
+/// Returns whether the use renewed the session.
+pub fn note_use(state: &AppState, verified: &mut Verified) -> bool {
     let now = state.now();
     let record = &verified.record;
     let policy = &record.client.policy;
+    if let Some(idle) = policy.idle_timeout {
+        state.touches.saw(&record.session.id, now, idle);
+    }
     let renew = (policy.auto_renew
         && auto_renew_due(now, record.session.renewed, policy.token_ttl))
     .then(|| policy.expiry(now, record.session.created));
     if renew.is_none() && now - record.session.last_used < LAST_USED_GRANULARITY {
-        return;
+        return false;
     }
     state.touches.record(
         &record.session.id,
@@ -132,6 +159,7 @@ pub fn note_use(state: &AppState, verified: &mut Verified) {
         .cache
         .put(&verified.digest, updated.clone(), verified.read_at);
     verified.record = updated;
+    renew.is_some()
 }
 
 /// A session or key to create.
@@ -151,6 +179,8 @@ pub struct Issue {
 pub struct Issued {
     pub session: session::Model,
     pub client_name: String,
+    /// How the token travels (a cookie client's token goes in a cookie, not the body).
+    pub transport: crate::policy::Transport,
     pub token: NewToken,
 }
 
@@ -190,12 +220,16 @@ pub async fn issue(state: &AppState, issue: Issue) -> AppResult<Issued> {
         crate::store::users::set_last_login(&txn, issue.user_id, now).await?;
     }
     txn.commit().await?;
+    if let Some(idle) = client.idle_timeout {
+        state.touches.saw(&session.id, now, idle);
+    }
     if evicted > 0 {
         tracing::info!(user_id = issue.user_id, client = %client.name, evicted, "sessions beyond max_sessions ended");
         invalidate(state, Target::User(issue.user_id)).await;
     }
     Ok(Issued {
         session,
+        transport: client.transport.parse().unwrap_or_default(),
         client_name: client.name,
         token: minted,
     })
@@ -221,6 +255,19 @@ pub async fn renew(state: &AppState, principal: &Principal) -> AppResult<Option<
         return Err(invalid_token());
     }
     Ok(expiry)
+}
+
+/// Records that the presenting session's user proved their password again just now; returns
+/// the new `authenticated_at` (µs).
+pub async fn reauthenticated(state: &AppState, principal: &Principal) -> AppResult<i64> {
+    let now = state.now();
+    let id = &principal.session().id;
+    if !sessions::set_authenticated_at(&state.db, id, now).await? {
+        // Logged out while this request was in flight.
+        return Err(invalid_token());
+    }
+    invalidate(state, Target::Session(id.clone())).await;
+    Ok(now)
 }
 
 /// Ends the presenting session (logout).

@@ -48,6 +48,33 @@ pub async fn create(
     Ok(created)
 }
 
+/// Creates a user without a usable password (remote-user login, `TESSERA_REMOTE_USER_CREATE`);
+/// when a concurrent request created them first, returns that user.
+pub async fn create_without_password(state: &AppState, username: &str) -> AppResult<user::Model> {
+    match users::create(
+        &state.db,
+        username,
+        crate::password::unusable(),
+        false,
+        state.now(),
+    )
+    .await
+    {
+        Ok(created) => {
+            tracing::info!(
+                user_id = created.id,
+                username,
+                "user created by remote-user login"
+            );
+            Ok(created)
+        }
+        Err(err) => match AppError::from(err) {
+            AppError::Conflict(_) => get_by_username(state, username).await,
+            other => Err(other),
+        },
+    }
+}
+
 /// A user by id, or 404.
 pub async fn get(state: &AppState, id: i32) -> AppResult<user::Model> {
     users::find(&state.db, id).await?.ok_or(AppError::NotFound)

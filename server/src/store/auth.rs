@@ -24,6 +24,7 @@ struct AuthRow {
     last_used: i64,
     renewed: i64,
     expiry: Option<i64>,
+    authenticated_at: i64,
     token_hint: String,
     username: String,
     is_active: bool,
@@ -35,6 +36,8 @@ struct AuthRow {
     client_rate: Option<String>,
     max_sessions: Option<i32>,
     auto_renew: bool,
+    transport: String,
+    idle_timeout: Option<i64>,
     /// Set when the (user, client) pair has an override row.
     override_client_id: Option<i32>,
     override_rate: Option<String>,
@@ -67,6 +70,7 @@ impl AuthRow {
                 last_used: self.last_used,
                 renewed: self.renewed,
                 expiry: self.expiry,
+                authenticated_at: self.authenticated_at,
                 token_hint: self.token_hint,
             },
             user: UserInfo {
@@ -85,6 +89,9 @@ impl AuthRow {
                     throttle_rate: client_rate,
                     max_sessions: self.max_sessions.map(i64::from),
                     auto_renew: self.auto_renew,
+                    idle_timeout: self.idle_timeout,
+                    // Written only by Tessera; anything else reads as the default.
+                    transport: self.transport.parse().unwrap_or_default(),
                 },
             },
             rate,
@@ -111,7 +118,13 @@ pub async fn authenticate(
             S::Ip,
             S::Created,
         ])
-        .columns([S::LastUsed, S::Renewed, S::Expiry, S::TokenHint])
+        .columns([
+            S::LastUsed,
+            S::Renewed,
+            S::Expiry,
+            S::AuthenticatedAt,
+            S::TokenHint,
+        ])
         .columns([
             user::Column::Username,
             user::Column::IsActive,
@@ -124,6 +137,8 @@ pub async fn authenticate(
             client::Column::MaxLifetime,
             client::Column::MaxSessions,
             client::Column::AutoRenew,
+            client::Column::Transport,
+            client::Column::IdleTimeout,
         ])
         .column_as(client::Column::ThrottleRate, "client_rate")
         .column_as(throttle_override::Column::ClientId, "override_client_id")

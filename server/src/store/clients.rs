@@ -17,6 +17,8 @@ fn columns(model: &mut client::ActiveModel, policy: &ClientPolicy) {
         .max_sessions
         .map(|n| n.clamp(1, i32::MAX as i64) as i32));
     model.auto_renew = Set(policy.auto_renew);
+    model.idle_timeout = Set(policy.idle_timeout);
+    model.transport = Set(policy.transport.as_str().to_string());
 }
 
 /// Inserts a client; a taken name is a unique violation.

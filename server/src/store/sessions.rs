@@ -41,6 +41,7 @@ pub async fn insert(
         last_used: Set(now),
         renewed: Set(now),
         expiry: Set(new.expiry),
+        authenticated_at: Set(now),
         token_digest: Set(new.digest.as_str().to_string()),
         token_hint: Set(new.hint),
     };
@@ -134,9 +135,38 @@ pub async fn delete_for_user(
 }
 
 fn live(now: i64) -> Condition {
-    Condition::any()
-        .add(session::Column::Expiry.is_null())
-        .add(session::Column::Expiry.gt(now))
+    Condition::all()
+        .add(
+            Condition::any()
+                .add(session::Column::Expiry.is_null())
+                .add(session::Column::Expiry.gt(now)),
+        )
+        .add(Expr::cust(format!("NOT {}", idle_sql(now))))
+}
+
+/// SQL that is true for a session idle past its client's `idle_timeout` by its stored
+/// `last_used`, plus the 60 s by which that column may lag the real last use and 5 s for
+/// queued writes to arrive (so what the database calls idle is idle everywhere). `now` is an integer, so formatting it in is safe.
+fn idle_sql(now: i64) -> String {
+    format!(
+        r#"EXISTS (SELECT 1 FROM "clients" WHERE "clients"."id" = "sessions"."client_id" AND "clients"."idle_timeout" IS NOT NULL AND "sessions"."last_used" + "clients"."idle_timeout" * {SECOND} + {lag} < {now})"#,
+        SECOND = crate::clock::SECOND,
+        lag = crate::policy::LAST_USED_GRANULARITY + 5 * crate::clock::SECOND,
+    )
+}
+
+/// Records a fresh password proof (re-authentication, password change) for a session.
+pub async fn set_authenticated_at(
+    db: &impl ConnectionTrait,
+    id: &str,
+    at: i64,
+) -> Result<bool, DbErr> {
+    let res = session::Entity::update_many()
+        .col_expr(session::Column::AuthenticatedAt, at.into())
+        .filter(session::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected > 0)
 }
 
 /// A user's live sessions of the given kinds with their client names, most recently used first.
@@ -302,6 +332,21 @@ pub async fn enforce_max_sessions(
                 .add(session::Column::Id.is_in(ids))
                 .add(expired),
         )
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// Deletes up to `batch` sessions idle past their client's `idle_timeout`; returns how many.
+pub async fn purge_idle(db: &impl ConnectionTrait, now: i64, batch: u64) -> Result<u64, DbErr> {
+    let victims = Query::select()
+        .column(session::Column::Id)
+        .from(session::Entity)
+        .and_where(Expr::cust(idle_sql(now)))
+        .limit(batch)
+        .to_owned();
+    let res = session::Entity::delete_many()
+        .filter(session::Column::Id.in_subquery(victims))
         .exec(db)
         .await?;
     Ok(res.rows_affected)

@@ -60,6 +60,10 @@ TOKEN=$(curl -sf $B/api/auth/login -H 'content-type: application/json' \
 #                                   exists)
 #   PATCH  /api/admin/clients/{name} 400 validation_error on `name` alone (a name other than the
 #                                   one in the path: names cannot change)
+#   POST   /api/auth/reauth, /api/auth/password
+#                                   400 invalid_credentials (only the admin's real password passes)
+#   GET    /api/auth/csrf           400 validation_error on `credential` alone (the run presents a
+#                                   bearer token; only a session cookie has a CSRF token)
 cat > "$WORK/hooks.py" <<'PY'
 import json
 import os
@@ -74,6 +78,9 @@ STATEFUL_REFUSALS = {
     ("DELETE", "/api/auth/sessions/{id}"): {"cannot_revoke_current"},
     ("GET", "/api/admin/sessions"): {"validation_error:after"},
     ("PATCH", "/api/admin/clients/{name}"): {"validation_error:name"},
+    ("POST", "/api/auth/reauth"): {"invalid_credentials"},
+    ("POST", "/api/auth/password"): {"invalid_credentials"},
+    ("GET", "/api/auth/csrf"): {"validation_error:credential"},
 }
 LOG = os.environ["TESSERA_ST_GUARD_LOG"]
 

@@ -182,7 +182,7 @@ pub async fn create_signup(
 /// The password, proved again.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ReauthRequest {
-    #[schema(value_type = String, required = true, format = Password, example = "correct horse battery")]
+    #[schema(value_type = String, required = true, format = Password, example = "correct horse battery", pattern = "\\S")]
     pub password: Option<String>,
 }
 
@@ -222,7 +222,7 @@ pub async fn create_reauth(
 /// A password change.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PasswordChangeRequest {
-    #[schema(value_type = String, required = true, format = Password, example = "correct horse battery")]
+    #[schema(value_type = String, required = true, format = Password, example = "correct horse battery", pattern = "\\S")]
     pub current_password: Option<String>,
     /// 8–1024 characters.
     #[schema(value_type = String, required = true, format = Password, example = "battery staple horse", min_length = 8, max_length = 1024)]

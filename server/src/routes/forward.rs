@@ -39,7 +39,7 @@ pub struct VerifyQuery {
     pub deny_clients: Option<String>,
     /// Freshness: the session's last password proof (login or re-authentication; an API key's
     /// creation) must be at most this many seconds old, else 401 `reauthentication_required`.
-    #[param(example = 300, minimum = 0)]
+    #[param(example = 300, minimum = 0, maximum = 3153600000_i64)]
     pub max_age: Option<u64>,
 }
 
@@ -112,12 +112,14 @@ pub async fn verify_token(
     AppQuery(query): AppQuery<VerifyQuery>,
 ) -> AppResult<(HeaderMap, Json<VerifyResponse>)> {
     if let Some(max_age) = query.max_age {
+        let max_age = i64::try_from(max_age)
+            .ok()
+            .filter(|s| *s <= crate::policy::MAX_DURATION)
+            .ok_or_else(|| {
+                AppError::field("max_age", "Enter a number of seconds from 0 to 100 years.")
+            })?;
         let age = state.now() - auth.session().authenticated_at;
-        if age
-            > i64::try_from(max_age)
-                .unwrap_or(i64::MAX / SECOND)
-                .saturating_mul(SECOND)
-        {
+        if age > max_age * SECOND {
             return Err(AppError::unauthorized(
                 "reauthentication_required",
                 "Please confirm your password again.",

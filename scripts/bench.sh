@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Load benchmark of Tessera on this machine (issue 6's table). Builds the release binary, starts
 # it on a fresh SQLite database, seeds a user, and runs a fixed load against /healthz (the
-# in-process ceiling), GET /api/auth/me, GET /api/auth/verify and POST /api/auth/login:
+# in-process ceiling), GET /api/auth/me, GET /api/auth/verify (with a bearer token, and with the
+# session cookie of the `browser` client, whose idle timeout is checked on every use) and
+# POST /api/auth/login:
 # keep-alive, wrk -t2 -c16, DURATION seconds each. Prints req/s, p50, p99, the ratio of each to
 # /healthz from the same run, the Argon2 bound (cores / one login's time on one connection),
 # and the server's peak RSS.
@@ -48,6 +50,11 @@ fi
 for _ in $(seq 1 100); do curl -sf $B/healthz >/dev/null && break; sleep 0.1; done
 TOKEN=$(curl -sf $B/api/auth/login -H 'content-type: application/json' \
   -d '{"username":"bench","password":"bench-password","client":"cli"}' | python3 -c 'import sys,json;print(json.load(sys.stdin)["token"])')
+# The browser client's token arrives only as a cookie.
+COOKIE=$(curl -sf -D - -o /dev/null $B/api/auth/login -H 'content-type: application/json' \
+  -d '{"username":"bench","password":"bench-password","client":"browser"}' \
+  | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \(__Host-tessera=[^;]*\).*/\1/p')
+[ -n "$COOKIE" ] || { echo "no session cookie from the browser client" >&2; exit 1; }
 cat > "$WORK/login.lua" <<'LUA'
 wrk.method = "POST"
 wrk.body = '{"username":"bench","password":"bench-password","client":"web"}'
@@ -61,6 +68,7 @@ run() { # name, extra wrk args…
 run healthz -t2 -c16 -d"${DURATION}s" $B/healthz
 run me -t2 -c16 -d"${DURATION}s" -H "Authorization: Bearer $TOKEN" $B/api/auth/me
 run verify -t2 -c16 -d"${DURATION}s" -H "Authorization: Bearer $TOKEN" $B/api/auth/verify
+run verify_cookie -t2 -c16 -d"${DURATION}s" -H "Cookie: $COOKIE" $B/api/auth/verify
 run argon2 -t1 -c1 -d5s -s "$WORK/login.lua" $B/api/auth/login
 run login -t2 -c16 -d"${DURATION}s" -s "$WORK/login.lua" $B/api/auth/login
 RSS=$(awk '/VmHWM/ {print $2}' /proc/$PID/status)
@@ -87,7 +95,7 @@ bound = cores / (one_login_ms / 1000)
 print(f"\nTessera benchmark: {cores} cores, {sessions} seeded sessions, wrk -t2 -c16 keep-alive\n")
 print(f"| endpoint | req/s | p50 ms | p99 ms | vs /healthz | non-2xx |")
 print(f"|---|---|---|---|---|---|")
-for name, label in [("healthz", "GET /healthz"), ("me", "GET /api/auth/me"), ("verify", "GET /api/auth/verify"), ("login", "POST /api/auth/login")]:
+for name, label in [("healthz", "GET /healthz"), ("me", "GET /api/auth/me"), ("verify", "GET /api/auth/verify"), ("verify_cookie", "GET /api/auth/verify (cookie)"), ("login", "POST /api/auth/login")]:
     rps, p50, p99, errors = parse(name)
     print(f"| {label} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {100 * rps / base:.1f} % | {errors} |")
 login = parse("login")[0]

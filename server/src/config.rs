@@ -184,7 +184,7 @@ fn parse_header_name(s: &str) -> Result<String, String> {
 pub fn parse_origin(s: &str) -> Result<String, String> {
     let err =
         || format!("invalid origin {s:?}: use scheme://host[:port], e.g. https://app.example.com");
-    let s = s.trim().trim_end_matches('/');
+    let s = s.trim().trim_end_matches('/').to_ascii_lowercase();
     let (scheme, rest) = s.split_once("://").ok_or_else(err)?;
     if !matches!(scheme, "http" | "https")
         || rest.is_empty()
@@ -192,7 +192,10 @@ pub fn parse_origin(s: &str) -> Result<String, String> {
     {
         return Err(err());
     }
-    Ok(s.to_ascii_lowercase())
+    // Browsers leave the scheme's default port out of `Origin`.
+    let default_port = if scheme == "https" { ":443" } else { ":80" };
+    Ok(s.strip_suffix(default_port)
+        .map_or(s.clone(), str::to_string))
 }
 
 /// An item of `TESSERA_ALLOWED_ORIGINS`; empty items (a trailing comma) are dropped later.
@@ -346,6 +349,23 @@ pub struct Settings {
     pub signup_open: bool,
 }
 
+impl Settings {
+    /// Refuses cookie settings browsers would silently reject: a `__Host-` or `__Secure-` name
+    /// without `Secure`.
+    pub fn check_cookies(&self) -> anyhow::Result<()> {
+        let prefixed = ["__Host-", "__Secure-"]
+            .iter()
+            .any(|p| self.cookie_name.starts_with(p));
+        if prefixed && !self.cookie_secure {
+            anyhow::bail!(
+                "TESSERA_COOKIE_NAME {} needs Secure cookies: browsers drop it when TESSERA_COOKIE_SECURE=false",
+                self.cookie_name
+            );
+        }
+        Ok(())
+    }
+}
+
 /// The default session cookie name: `__Host-` requires `Secure`, so plain-HTTP development
 /// gets a plain name.
 pub fn default_cookie_name(secure: bool) -> &'static str {
@@ -421,6 +441,51 @@ mod tests {
             default.login_rate_per_username
         );
         assert_eq!(from_cli.cache_ttl, default.cache_ttl);
+    }
+
+    #[test]
+    fn cookie_and_origin_settings_are_checked() {
+        let cli = Cli::try_parse_from(["tessera", "--cookie-secure", "false"]).unwrap();
+        let settings = Settings::from(&cli.config);
+        assert_eq!(settings.cookie_name, "tessera");
+        assert!(settings.check_cookies().is_ok());
+        let cli = Cli::try_parse_from([
+            "tessera",
+            "--cookie-secure",
+            "false",
+            "--cookie-name",
+            "__Host-x",
+        ])
+        .unwrap();
+        assert!(Settings::from(&cli.config).check_cookies().is_err());
+        let cli = Cli::try_parse_from([
+            "tessera",
+            "--public-url",
+            "HTTPS://Auth.Example.com/",
+            "--allowed-origins",
+            "https://app.example.com,",
+        ])
+        .unwrap();
+        let settings = Settings::from(&cli.config);
+        assert_eq!(settings.public_url, "https://auth.example.com");
+        assert_eq!(settings.allowed_origins, ["https://app.example.com"]);
+        assert_eq!(
+            Settings::from(&Cli::try_parse_from(["tessera"]).unwrap().config).public_url,
+            format!("http://{DEFAULT_BIND}")
+        );
+        assert_eq!(
+            parse_origin("https://x.example:443").unwrap(),
+            "https://x.example"
+        );
+        assert_eq!(
+            parse_origin("http://x.example:8080").unwrap(),
+            "http://x.example:8080"
+        );
+        for bad in ["example.com", "ftp://x", "https://x/path", "https://"] {
+            assert!(parse_origin(bad).is_err(), "{bad}");
+        }
+        assert!(Cli::try_parse_from(["tessera", "--cookie-name", "a;b"]).is_err());
+        assert!(Cli::try_parse_from(["tessera", "--signup", "maybe"]).is_err());
     }
 
     #[test]

@@ -84,7 +84,9 @@ impl Application {
             }
             None => BudgetStore::Memory(MemoryBudgets::default()),
         };
-        let state = AppState::with_parts(db, reader, Settings::from(&config), clock, store, secret);
+        let settings = Settings::from(&config);
+        settings.check_cookies()?;
+        let state = AppState::with_parts(db, reader, settings, clock, store, secret);
         clients::seed_defaults(&state)
             .await
             .context("cannot create the default clients")?;

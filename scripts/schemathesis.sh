@@ -46,6 +46,9 @@ TOKEN=$(curl -sf $B/api/auth/login -H 'content-type: application/json' \
 #                                              expire the admin's session
 #   DELETE /api/admin/clients/api              not fatal, but every API-key operation would then
 #                                              answer 400/404 for the rest of the run
+#   POST   /api/admin/revocations              any filter may match the admin's session: a JSON
+#                                              object body gets user_id 2147483647 added (AND),
+#                                              so it matches nothing
 # Ids and names are matched loosely (" 1", "01", "+1", "WEB") so that a lenient parser or
 # collation cannot slip past.
 #
@@ -99,7 +102,11 @@ def _is_admin_client(value):
 @schemathesis.hook
 def before_call(context, case, kwargs):
     key, params = (case.method.upper(), case.operation.path), case.path_parameters
-    if key in USER_WRITES and _is_admin_id(params.get("id")) and (
+    if key == ("POST", "/api/admin/revocations"):
+        if not isinstance(case.body, dict):
+            return
+        case.body["user_id"] = 2147483647
+    elif key in USER_WRITES and _is_admin_id(params.get("id")) and (
         "client" not in params or _is_admin_client(params["client"])
     ):
         params["id"] = 2147483647

@@ -21,6 +21,8 @@ pub struct Model {
     pub transport: String,
     /// Seconds without a use after which a session ends; `None` = no idle limit.
     pub idle_timeout: Option<i64>,
+    /// Whether `refresh` issues a new token and retires the old one.
+    pub rotate_on_refresh: bool,
     pub created: i64,
 }
 

@@ -4,6 +4,7 @@
 //! `password_hash` or `token_digest` cannot reach a client by accident.
 
 pub mod client;
+pub mod event;
 pub mod session;
 pub mod throttle_override;
 pub mod user;

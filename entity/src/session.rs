@@ -26,6 +26,12 @@ pub struct Model {
     #[sea_orm(unique)]
     pub token_digest: String,
     pub token_hint: String,
+    /// The digest of the token this session's last rotation replaced.
+    pub previous_digest: Option<String>,
+    /// Until when (µs) that token is still honoured.
+    pub previous_until: Option<i64>,
+    /// The current token, sealed under the server secret, kept only until `previous_until`.
+    pub rotated_token: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,8 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_create_tables;
 mod m20261201_000001_server_settings;
 mod m20261204_000001_browser_sessions;
+mod m20261204_000002_events;
+mod m20261204_000003_rotation;
 
 /// The migrator run by `tessera migrate` and at server start-up.
 pub struct Migrator;
@@ -21,6 +23,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_create_tables::Migration),
             Box::new(m20261201_000001_server_settings::Migration),
             Box::new(m20261204_000001_browser_sessions::Migration),
+            Box::new(m20261204_000002_events::Migration),
+            Box::new(m20261204_000003_rotation::Migration),
         ]
     }
 }

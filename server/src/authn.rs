@@ -122,6 +122,7 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> AppResult<Principa
             state.now(),
         ));
     }
+    crate::context::set_actor(verified.record.user.id);
     Ok(Principal {
         record: verified.record,
         credential,

@@ -154,6 +154,7 @@ mod tests {
                 is_active: true,
                 is_admin: false,
             },
+            retired_until: None,
             client: ClientInfo {
                 id: 1,
                 name: "web".into(),

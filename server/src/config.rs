@@ -155,6 +155,23 @@ pub struct Config {
     /// `open` lets anyone create an account at `POST /api/auth/signup`; `closed` (default) hides it.
     #[arg(long, global = true, env = "TESSERA_SIGNUP", default_value = "closed", value_parser = ["closed", "open"])]
     pub signup: String,
+    /// Seconds a rotated-out token keeps working (and a refresh with it returns the same new
+    /// token), so a lost response or two concurrent refreshes are harmless.
+    #[arg(
+        long,
+        global = true,
+        env = "TESSERA_ROTATION_GRACE",
+        default_value_t = 10
+    )]
+    pub rotation_grace: u64,
+    /// How long security events are kept (`90d`; `never` keeps them forever).
+    #[arg(
+        long,
+        global = true,
+        env = "TESSERA_EVENT_RETENTION",
+        default_value = "90d"
+    )]
+    pub event_retention: Lifetime,
     #[arg(long, global = true, env = "TESSERA_LOG")]
     pub log: Option<String>,
 }
@@ -297,6 +314,9 @@ pub struct ClientCreateArgs {
     /// How the token travels: `bearer` or `cookie` (browser apps, with CSRF protection).
     #[arg(long, default_value = "bearer")]
     pub transport: Transport,
+    /// `refresh` issues a new token and retires the old one.
+    #[arg(long)]
+    pub rotate_on_refresh: bool,
     /// Description for admins.
     #[arg(long, default_value = "")]
     pub description: String,
@@ -314,6 +334,7 @@ impl ClientCreateArgs {
             auto_renew: self.auto_renew,
             idle_timeout: self.idle_timeout.0,
             transport: self.transport,
+            rotate_on_refresh: self.rotate_on_refresh,
         }
     }
 }
@@ -347,6 +368,8 @@ pub struct Settings {
     pub remote_user_create: bool,
     /// Whether `POST /api/auth/signup` is open.
     pub signup_open: bool,
+    /// Seconds a rotated-out token is still honoured.
+    pub rotation_grace: i64,
 }
 
 impl Settings {
@@ -390,6 +413,7 @@ impl Default for Settings {
             remote_user_header: None,
             remote_user_create: false,
             signup_open: false,
+            rotation_grace: 10,
         }
     }
 }
@@ -421,6 +445,7 @@ impl From<&Config> for Settings {
             remote_user_header: c.remote_user_header.clone(),
             remote_user_create: c.remote_user_create,
             signup_open: c.signup == "open",
+            rotation_grace: i64::try_from(c.rotation_grace).unwrap_or(i64::MAX),
         }
     }
 }

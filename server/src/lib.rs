@@ -15,6 +15,7 @@ pub mod cache;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod context;
 pub mod cookies;
 pub mod db;
 pub mod error;

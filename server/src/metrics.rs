@@ -1,4 +1,5 @@
-//! Prometheus metrics: requests by route and status with latency, logins by outcome.
+//! Prometheus metrics: requests by route and status with latency, logins by outcome, security
+//! events by type.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::{
@@ -25,6 +26,11 @@ struct LoginLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EventLabels {
+    r#type: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct DbErrorLabels {
     kind: &'static str,
 }
@@ -35,6 +41,7 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
     logins: Family<LoginLabels, Counter>,
+    events: Family<EventLabels, Counter>,
 }
 
 /// Failed database calls, by kind: process-wide, because they are counted where database
@@ -83,6 +90,7 @@ impl Metrics {
             ])
         });
         let logins = Family::<LoginLabels, Counter>::default();
+        let events = Family::<EventLabels, Counter>::default();
         registry.register(
             "http_requests",
             "HTTP requests by route and status",
@@ -94,6 +102,11 @@ impl Metrics {
             latency.clone(),
         );
         registry.register("logins", "Login attempts by outcome", logins.clone());
+        registry.register(
+            "events",
+            "Security events recorded, by type",
+            events.clone(),
+        );
         registry.register(
             "db_errors",
             "Database calls that failed, by kind (unavailable: answered 503)",
@@ -122,6 +135,7 @@ impl Metrics {
             requests,
             latency,
             logins,
+            events,
         }
     }
 
@@ -146,6 +160,15 @@ impl Metrics {
     /// Records a login attempt: `success`, `invalid_credentials`, `throttled`, …
     pub fn observe_login(&self, outcome: &'static str) {
         self.logins.get_or_create(&LoginLabels { outcome }).inc();
+    }
+
+    /// Counts a recorded security event.
+    pub fn observe_event(&self, kind: &str) {
+        self.events
+            .get_or_create(&EventLabels {
+                r#type: kind.to_string(),
+            })
+            .inc();
     }
 
     /// The Prometheus text exposition (format 0.0.4).

@@ -23,11 +23,23 @@ pub async fn track(State(state): State<AppState>, mut req: Request, next: Next) 
     let is_api = req.uri().path().starts_with("/api/");
     let notes = ResponseNotes::default();
     req.extensions_mut().insert(notes.clone());
+    // What security events record about this request (see crate::context).
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let context = crate::context::RequestContext::new(
+        crate::net::client_ip(peer, req.headers(), &state.settings.trusted_proxies),
+        req.headers().get(header::USER_AGENT).cloned(),
+    );
 
-    let mut response = match buffer_body(req).await {
-        Ok(req) => next.run(req).await,
-        Err(refused) => refused,
-    };
+    let mut response = crate::context::scope(context, async move {
+        match buffer_body(req).await {
+            Ok(req) => next.run(req).await,
+            Err(refused) => refused,
+        }
+    })
+    .await;
 
     let status = response.status();
     let headers = response.headers_mut();

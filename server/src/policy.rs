@@ -163,6 +163,8 @@ pub struct ClientPolicy {
     pub idle_timeout: Option<i64>,
     /// How the token travels.
     pub transport: Transport,
+    /// Whether `refresh` issues a new token and retires the old one.
+    pub rotate_on_refresh: bool,
 }
 
 impl Default for ClientPolicy {
@@ -177,6 +179,7 @@ impl Default for ClientPolicy {
             auto_renew: false,
             idle_timeout: None,
             transport: Transport::Bearer,
+            rotate_on_refresh: false,
         }
     }
 }
@@ -244,6 +247,9 @@ impl ClientPolicy {
         if let Some(v) = patch.idle_timeout {
             self.idle_timeout = v;
         }
+        if let Some(v) = patch.rotate_on_refresh {
+            self.rotate_on_refresh = v;
+        }
         if let Some(raw) = patch.transport {
             match raw.parse() {
                 Ok(transport) => self.transport = transport,
@@ -251,6 +257,29 @@ impl ClientPolicy {
             }
         }
         self
+    }
+
+    /// The names of the fields in which `other` differs from this policy (for events).
+    pub fn changed_fields(&self, other: &ClientPolicy) -> Vec<&'static str> {
+        let mut changed = Vec::new();
+        let mut check = |differs: bool, name| {
+            if differs {
+                changed.push(name);
+            }
+        };
+        check(self.description != other.description, "description");
+        check(self.token_ttl != other.token_ttl, "token_ttl");
+        check(self.max_lifetime != other.max_lifetime, "max_lifetime");
+        check(self.throttle_rate != other.throttle_rate, "throttle_rate");
+        check(self.max_sessions != other.max_sessions, "max_sessions");
+        check(self.auto_renew != other.auto_renew, "auto_renew");
+        check(self.idle_timeout != other.idle_timeout, "idle_timeout");
+        check(self.transport != other.transport, "transport");
+        check(
+            self.rotate_on_refresh != other.rotate_on_refresh,
+            "rotate_on_refresh",
+        );
+        changed
     }
 
     /// Whether a session last used at `latest_use` (µs) has been idle too long at `now`.
@@ -267,7 +296,8 @@ impl ClientPolicy {
 
 /// A client as an admin sends it, to create one or to change one: an absent field is
 /// unchanged (or takes its default); `null` sets null where the field is nullable and is a
-/// `validation_error` where it is not (`description`, `auto_renew`, `transport`).
+/// `validation_error` where it is not (`description`, `auto_renew`, `transport`,
+/// `rotate_on_refresh`).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct ClientPolicyPatch {
     /// 1–64 of `A-Z a-z 0-9 . _ -`, starting with a letter or digit. Required on create; on a
@@ -309,6 +339,11 @@ pub struct ClientPolicyPatch {
     #[serde(default, deserialize_with = "non_null")]
     #[schema(value_type = String, example = "bearer", pattern = "^(bearer|cookie)$")]
     pub transport: Option<String>,
+    /// `refresh` issues a new token and retires the old one after a short grace window; a
+    /// retired token presented later ends the session (default false).
+    #[serde(default, deserialize_with = "non_null")]
+    #[schema(value_type = bool, example = false)]
+    pub rotate_on_refresh: Option<bool>,
 }
 
 /// Expiry (µs) for a session created at `created` and (re)issued at `now`:

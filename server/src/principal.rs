@@ -53,6 +53,9 @@ pub struct AuthRecord {
     pub client: ClientInfo,
     /// The effective (user, client) rate; `None` = unlimited.
     pub rate: Option<Rate>,
+    /// `Some(until)` when the presented token is one a rotation retired: honoured until then
+    /// (µs), and proof of theft afterwards.
+    pub retired_until: Option<i64>,
 }
 
 /// Where the credential was presented (docs/tokens.md, "Presenting a credential").

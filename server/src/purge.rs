@@ -1,4 +1,5 @@
-//! The background purge of expired and idle sessions.
+//! The background purge of expired and idle sessions, and of security events past their
+//! retention.
 
 use crate::clock::Clock;
 use crate::store::sessions;
@@ -18,6 +19,7 @@ pub async fn purge_once(
     let mut total = 0;
     loop {
         let now = clock.now_micros();
+        sessions::erase_sealed(db, now).await?;
         let n = sessions::purge_expired(db, now, batch).await?
             + sessions::purge_idle(db, now, batch).await?;
         total += n;
@@ -28,22 +30,56 @@ pub async fn purge_once(
     }
 }
 
-/// Runs [`purge_once`] every `interval` until `shutdown` turns true.
+/// Deletes the events older than `retention` (seconds) at `clock`'s now, `batch` rows per
+/// statement. Returns how many were deleted.
+pub async fn purge_events(
+    db: &DatabaseConnection,
+    clock: &dyn Clock,
+    retention: i64,
+    batch: u64,
+) -> Result<u64, DbErr> {
+    let batch = batch.max(1);
+    let cutoff = clock
+        .now_micros()
+        .saturating_sub(retention.saturating_mul(crate::clock::SECOND));
+    let mut total = 0;
+    loop {
+        let n = crate::store::events::purge_before(db, cutoff, batch).await?;
+        total += n;
+        if n < batch {
+            return Ok(total);
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
+/// Runs [`purge_once`] (and [`purge_events`] when events have a `retention`, in seconds)
+/// every `interval` until `shutdown` turns true.
 pub async fn run(
     db: DatabaseConnection,
     clock: Arc<dyn Clock>,
     interval: Duration,
     batch: u64,
+    retention: Option<i64>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut ticker = tokio::time::interval(interval.max(Duration::from_secs(1)));
     loop {
         tokio::select! {
-            _ = ticker.tick() => match purge_once(&db, clock.as_ref(), batch).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(purged = n, "expired sessions purged"),
-                Err(err) => tracing::warn!(error = %err, "expired-session purge failed"),
-            },
+            _ = ticker.tick() => {
+                match purge_once(&db, clock.as_ref(), batch).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(purged = n, "expired sessions purged"),
+                    Err(err) => tracing::warn!(error = %err, "expired-session purge failed"),
+                }
+                if let Some(retention) = retention {
+                    match purge_events(&db, clock.as_ref(), retention, batch).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(purged = n, "old security events purged"),
+                        Err(err) => tracing::warn!(error = %err, "event purge failed"),
+                    }
+                }
+            }
             _ = shutdown.changed() => return,
         }
     }

@@ -20,6 +20,7 @@ pub const DEVICE_PROOF_TTL: i64 = 90 * 86_400;
 pub struct ServerSecret {
     device: [u8; 32],
     csrf: [u8; 32],
+    seal: [u8; 32],
 }
 
 impl std::fmt::Debug for ServerSecret {
@@ -43,6 +44,7 @@ impl ServerSecret {
         Self {
             device: mac(master, &[b"tessera device proof v1"]),
             csrf: mac(master, &[b"tessera csrf v1"]),
+            seal: mac(master, &[b"tessera seal v1"]),
         }
     }
 
@@ -62,6 +64,43 @@ impl ServerSecret {
     pub fn check_csrf(&self, session_id: &str, presented: &[u8]) -> bool {
         let expected = self.csrf_token(session_id);
         bool::from(expected.as_bytes().ct_eq(presented))
+    }
+
+    /// Encrypts `plain` (ChaCha20-Poly1305, a random nonce) bound to `context`, so that the
+    /// sealed value only opens for that context (a session id): `base64url(nonce ‖ ciphertext)`.
+    pub fn seal(&self, context: &str, plain: &str) -> String {
+        use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+        let cipher = chacha20poly1305::ChaCha20Poly1305::new((&self.seal).into());
+        let nonce = random_bytes::<12>();
+        let payload = Payload {
+            msg: plain.as_bytes(),
+            aad: context.as_bytes(),
+        };
+        // Encryption with a valid key and nonce only fails for messages of gigabytes.
+        let sealed = cipher
+            .encrypt((&nonce).into(), payload)
+            .expect("ChaCha20-Poly1305 encrypts short messages");
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        B64.encode(out)
+    }
+
+    /// Opens a value made by [`ServerSecret::seal`] for the same `context`; `None` when it was
+    /// sealed under another secret or context, or tampered with.
+    pub fn unseal(&self, context: &str, sealed: &str) -> Option<String> {
+        use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+        let raw = B64.decode(sealed).ok()?;
+        if raw.len() < 12 {
+            return None;
+        }
+        let (nonce, body) = raw.split_at(12);
+        let cipher = chacha20poly1305::ChaCha20Poly1305::new((&self.seal).into());
+        let payload = Payload {
+            msg: body,
+            aad: context.as_bytes(),
+        };
+        let plain = cipher.decrypt(nonce.into(), payload).ok()?;
+        String::from_utf8(plain).ok()
     }
 
     /// A new proof that this device logged in as `username` at `now_secs`:
@@ -127,6 +166,32 @@ pub fn master_bytes(value: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sealed_values_open_only_for_their_context_and_secret() {
+        let key = ServerSecret::from_master(b"one");
+        let sealed = key.seal("s1", "tss_secret");
+        assert!(!sealed.contains("tss_secret"));
+        assert_ne!(
+            sealed,
+            key.seal("s1", "tss_secret"),
+            "a fresh nonce each time"
+        );
+        assert_eq!(key.unseal("s1", &sealed).as_deref(), Some("tss_secret"));
+        assert_eq!(key.unseal("s2", &sealed), None);
+        assert_eq!(
+            ServerSecret::from_master(b"two").unseal("s1", &sealed),
+            None
+        );
+        let mut tampered = sealed.into_bytes();
+        let last = tampered.len() - 2;
+        tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+        assert_eq!(
+            key.unseal("s1", &String::from_utf8(tampered).unwrap()),
+            None
+        );
+        assert_eq!(key.unseal("s1", "short"), None);
+    }
 
     #[test]
     fn csrf_tokens_belong_to_one_session_and_one_secret() {

@@ -151,6 +151,7 @@ impl Application {
                 state.clock.clone(),
                 Duration::from_secs(config.purge_interval),
                 config.purge_batch,
+                config.event_retention.0,
                 stop_rx,
             )),
             tokio::spawn(touches::run(

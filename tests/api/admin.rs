@@ -66,7 +66,7 @@ async fn clients_crud() {
     assert_eq!(res.status, StatusCode::CREATED);
     let mut expected = json!({"name": "ios", "description": "", "token_ttl": 86400, "max_lifetime": null,
         "throttle_rate": null, "max_sessions": null, "auto_renew": false, "idle_timeout": null,
-        "transport": "bearer"});
+        "transport": "bearer", "rotate_on_refresh": false});
     expected["created"] = res.json["created"].clone();
     assert_eq!(res.json, expected);
 

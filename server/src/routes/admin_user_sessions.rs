@@ -6,7 +6,7 @@ use crate::authn::{AdminOnly, Auth};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{AppJson, AppPath};
 use crate::policy::Rate;
-use crate::service::sessions::Scope;
+use crate::service::sessions::{Scope, Why};
 use crate::service::{sessions, throttles, users};
 use crate::state::AppState;
 use crate::token::TokenKind;
@@ -78,7 +78,8 @@ pub async fn delete_user_sessions(
     AppPath(id): AppPath<i32>,
 ) -> AppResult<Json<RevokedCount>> {
     let user = users::get(&state, id).await?;
-    let revoked = sessions::revoke_user(&state, user.id, Scope::All).await?;
+    let revoked =
+        sessions::revoke_user(&state, (user.id, &user.username), Scope::All, Why::Admin).await?;
     Ok(Json(RevokedCount { revoked }))
 }
 

@@ -83,7 +83,7 @@ pub async fn create_api_key(
     auth: Auth,
     caller: Caller,
 ) -> AppResult<(StatusCode, Json<NewApiKey>)> {
-    let issued = apikeys::create(&state, auth.user().id, caller).await?;
+    let issued = apikeys::create(&state, auth.user(), caller).await?;
     let body = NewApiKey {
         key: ApiKeyView::new(&issued.session, issued.client_name),
         token: token::reveal(&issued.token),
@@ -99,7 +99,7 @@ pub async fn create_api_key(
             example = json!({"code": "not_found", "detail": "Not found."})),
     ))]
 pub async fn delete_api_key(State(state): State<AppState>, auth: Auth) -> AppResult<StatusCode> {
-    if !apikeys::delete(&state, auth.user().id).await? {
+    if !apikeys::delete(&state, auth.user()).await? {
         return Err(AppError::NotFound);
     }
     Ok(StatusCode::NO_CONTENT)

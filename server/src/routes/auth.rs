@@ -13,7 +13,7 @@ use crate::net::Caller;
 use crate::policy::Transport;
 use crate::principal::Credential;
 use crate::rules::Fields;
-use crate::service::sessions::Scope;
+use crate::service::sessions::{Scope, Why};
 use crate::service::{login, sessions};
 use crate::state::AppState;
 use crate::token;
@@ -140,9 +140,13 @@ fn basic_credentials(headers: &HeaderMap) -> AppResult<Option<(String, String)>>
     Ok(Some((username.to_string(), password.to_string())))
 }
 
-/// `{"expiry"}` after a renewal.
+/// `{"expiry"}` after a renewal, and the new `token` when the client rotates tokens.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RefreshResponse {
+    /// Clients with `rotate_on_refresh` (bearer transport): the new token, shown only here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "tss_AbCdEfGhIjKlMnOpQrStUvWxYz0123450DJdDE")]
+    pub token: Option<String>,
     pub expiry: Option<DateTime<Utc>>,
 }
 
@@ -181,6 +185,7 @@ pub async fn create_login(
     JsonOrForm(req): JsonOrForm<LoginRequest>,
 ) -> AppResult<Json<LoginResponse>> {
     let basic = basic_credentials(&headers)?;
+    let basic_used = basic.is_some();
     let mut fields = Fields::default();
     let (username, password) = match basic {
         Some(_) if req.username.is_some() || req.password.is_some() => {
@@ -210,6 +215,7 @@ pub async fn create_login(
             .device_proof
             .or_else(|| cookies::read(&headers, cookies::DEVICE_COOKIE).map(str::to_string)),
         origin_allowed: crate::authn::origin_allowed(&headers, &state.settings),
+        method: if basic_used { "basic" } else { "password" },
     };
     let done = login::login(&state, creds, caller).await?;
     Ok(Json(LoginResponse::new(&state, &notes, done)))
@@ -227,19 +233,27 @@ pub async fn refresh_token(
     headers: HeaderMap,
     auth: Auth,
 ) -> AppResult<Json<RefreshResponse>> {
-    let expiry = sessions::renew(&state, &auth).await?;
-    if auth.credential == Credential::Cookie
-        && let Some(token) = cookies::read(&headers, &state.settings.cookie_name)
-    {
-        notes.set_session_cookie(cookies::session_cookie(
-            &state.settings,
-            token,
-            expiry,
-            state.now(),
-        ));
+    let renewed = sessions::renew(&state, &auth).await?;
+    let mut token = renewed.token;
+    if auth.client().policy.transport == Transport::Cookie {
+        // A cookie client's token never goes in a body: a rotated one replaces the cookie's,
+        // otherwise the cookie is re-sent as it is.
+        let presented = (auth.credential == Credential::Cookie)
+            .then(|| cookies::read(&headers, &state.settings.cookie_name))
+            .flatten();
+        let value = token.take().or_else(|| presented.map(str::to_string));
+        if let Some(value) = value {
+            notes.set_session_cookie(cookies::session_cookie(
+                &state.settings,
+                &value,
+                renewed.expiry,
+                state.now(),
+            ));
+        }
     }
     Ok(Json(RefreshResponse {
-        expiry: expiry.map(to_datetime),
+        token,
+        expiry: renewed.expiry.map(to_datetime),
     }))
 }
 
@@ -275,7 +289,13 @@ pub async fn delete_all_logins(
     notes: ResponseNotes,
     auth: Auth,
 ) -> AppResult<StatusCode> {
-    sessions::revoke_user(&state, auth.user().id, Scope::All).await?;
+    sessions::revoke_user(
+        &state,
+        (auth.user().id, &auth.user().username),
+        Scope::All,
+        Why::LogoutAll,
+    )
+    .await?;
     clear_cookie(&state, &notes, &auth);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,11 +4,13 @@
 
 pub mod account;
 pub mod admin_clients;
+pub mod admin_revocations;
 pub mod admin_sessions;
 pub mod admin_user_sessions;
 pub mod admin_users;
 pub mod apiaccess;
 pub mod auth;
+pub mod events;
 pub mod forward;
 pub mod openapi;
 pub mod ops;
@@ -32,5 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(admin_users::router())
         .merge(admin_user_sessions::router())
         .merge(admin_sessions::router())
+        .merge(admin_revocations::router())
+        .merge(events::router())
         .merge(ops::router())
 }

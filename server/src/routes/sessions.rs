@@ -6,7 +6,7 @@ use crate::authn::Auth;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::AppPath;
 use crate::service::sessions;
-use crate::service::sessions::Scope;
+use crate::service::sessions::{Scope, Why};
 use crate::state::AppState;
 use crate::token::TokenKind;
 use axum::{Json, extract::State, http::StatusCode};
@@ -61,7 +61,7 @@ pub async fn delete_session(
             "Use POST /api/auth/logout to end the current session.",
         ));
     }
-    if !sessions::revoke(&state, auth.user().id, &id, TokenKind::Session).await? {
+    if !sessions::revoke(&state, auth.user(), &id, TokenKind::Session).await? {
         return Err(AppError::NotFound);
     }
     Ok(StatusCode::NO_CONTENT)
@@ -77,6 +77,12 @@ pub async fn delete_other_sessions(
     auth: Auth,
 ) -> AppResult<Json<RevokedCount>> {
     let scope = Scope::SessionsExcept(&auth.session().id);
-    let revoked = sessions::revoke_user(&state, auth.user().id, scope).await?;
+    let revoked = sessions::revoke_user(
+        &state,
+        (auth.user().id, &auth.user().username),
+        scope,
+        Why::OtherSessions,
+    )
+    .await?;
     Ok(Json(RevokedCount { revoked }))
 }

@@ -169,6 +169,8 @@ pub struct ClientView {
     /// `bearer` or `cookie`.
     #[schema(value_type = String, example = "bearer", pattern = "^(bearer|cookie)$")]
     pub transport: String,
+    /// Whether `refresh` issues a new token and retires the old one.
+    pub rotate_on_refresh: bool,
     pub created: DateTime<Utc>,
 }
 
@@ -184,6 +186,7 @@ impl From<client::Model> for ClientView {
             auto_renew: c.auto_renew,
             idle_timeout: c.idle_timeout,
             transport: c.transport,
+            rotate_on_refresh: c.rotate_on_refresh,
             created: to_datetime(c.created),
         }
     }

@@ -2,6 +2,7 @@
 //! re-authentication and password change. Every password check spends from the login budgets
 //! exactly as a login does (docs/concepts.md, "Budgets").
 
+use super::events::{self, Event};
 use super::invalidate;
 use super::login::invalid_credentials;
 use crate::cache::Target;
@@ -14,7 +15,7 @@ use crate::state::AppState;
 use crate::store::sessions::{self, Scope};
 use crate::store::users;
 use entity::user;
-use sea_orm::{ActiveValue::Set, IntoActiveModel, TransactionTrait};
+use sea_orm::{ActiveValue::Set, IntoActiveModel};
 use secrecy::{ExposeSecret, SecretString};
 
 /// Creates an account for anyone (`TESSERA_SIGNUP=open`): not an admin, and spending the
@@ -30,19 +31,28 @@ pub async fn signup(
             wait_secs: refused.wait_secs,
         });
     }
-    let created = super::users::create(state, username, password, false).await?;
-    tracing::info!(user_id = created.id, ip = ?caller.ip, "signup");
-    Ok(created)
+    super::users::create_recorded(state, username, password, false, "signup").await
+}
+
+/// The event about the principal's session.
+fn session_event(kind: &'static str, principal: &Principal) -> Event {
+    let user = principal.user();
+    Event::new(kind)
+        .user(user.id, &user.username)
+        .client(&principal.client().name)
+        .session(&principal.session().id)
 }
 
 /// Checks the principal's user's password like a login does: per-IP budget for every attempt,
 /// per-username budget only for failures, both checked before Argon2. A user without a usable
-/// password (created by remote-user login) never passes.
+/// password (created by remote-user login) never passes; a failure records `reauth.failed`
+/// with what it was `during` (`reauth` or `password_change`).
 async fn check_password(
     state: &AppState,
     principal: &Principal,
     password: SecretString,
     caller: &Caller,
+    during: &'static str,
 ) -> AppResult<user::Model> {
     let username = &principal.user().username;
     let who = BudgetKey::LoginUser(username.clone());
@@ -62,7 +72,8 @@ async fn check_password(
         Some(user) if verified => Ok(user),
         _ => {
             state.budgets.password_failed(who).await;
-            tracing::info!(user_id = principal.user().id, ip = ?caller.ip, "password check failed");
+            let event = session_event("reauth.failed", principal).with("during", during);
+            events::record_alone(state, event).await?;
             Err(invalid_credentials())
         }
     }
@@ -76,10 +87,9 @@ pub async fn reauthenticate(
     password: SecretString,
     caller: &Caller,
 ) -> AppResult<i64> {
-    check_password(state, principal, password, caller).await?;
-    let at = super::sessions::reauthenticated(state, principal).await?;
-    tracing::info!(user_id = principal.user().id, session_id = %principal.session().id, "reauthenticated");
-    Ok(at)
+    check_password(state, principal, password, caller, "reauth").await?;
+    let event = session_event("reauth.succeeded", principal);
+    super::sessions::reauthenticated(state, principal, event).await
 }
 
 /// Changes the user's own password: every other session of the user ends (API keys are
@@ -99,19 +109,21 @@ pub async fn change_password(
         PASSWORD_MSG,
     );
     fields.finish()?;
-    let user = check_password(state, principal, current, caller).await?;
+    let user = check_password(state, principal, current, caller, "password_change").await?;
     let hash = crate::password::hash(new).await?;
     let now = state.now();
     let (user_id, session_id) = (user.id, principal.session().id.clone());
-    let txn = state.db.begin().await?;
+    let txn = super::begin(state).await?;
     let mut model = user.into_active_model();
     model.password_hash = Set(hash);
-    users::update(&txn, model).await?;
+    users::update(&*txn, model).await?;
     let revoked =
-        sessions::delete_for_user(&txn, user_id, Scope::SessionsExcept(&session_id), now).await?;
-    sessions::set_authenticated_at(&txn, &session_id, now).await?;
+        sessions::delete_for_user(&*txn, user_id, Scope::SessionsExcept(&session_id), now).await?;
+    sessions::set_authenticated_at(&*txn, &session_id, now).await?;
+    let event = session_event("password.changed", principal).with("revoked", revoked);
+    let recorded = events::record(&*txn, state, event).await?;
     txn.commit().await?;
-    tracing::info!(user_id, revoked, "password changed by its user");
+    recorded.emit(state);
     invalidate(state, Target::User(user_id)).await;
     Ok(())
 }

@@ -1,10 +1,12 @@
 //! The v1 API key: one per user, on the API-access client (docs/endpoints.md, "API key").
 
+use super::events::Event;
 use super::sessions::{self, Issue, Issued};
 use super::{flush_uses, invalidate};
 use crate::cache::Target;
 use crate::error::{AppError, AppResult};
 use crate::net::Caller;
+use crate::principal::UserInfo;
 use crate::state::AppState;
 use crate::store::{clients, sessions as store};
 use crate::token::TokenKind;
@@ -20,7 +22,8 @@ pub async fn find(state: &AppState, user_id: i32) -> AppResult<Option<(session::
 }
 
 /// Creates the user's API key; 409 when a live one exists (an expired one is replaced).
-pub async fn create(state: &AppState, user_id: i32, caller: Caller) -> AppResult<Issued> {
+pub async fn create(state: &AppState, user: &UserInfo, caller: Caller) -> AppResult<Issued> {
+    let user_id = user.id;
     let Some(client) = clients::find_by_name(&state.db, &state.settings.api_access_client).await?
     else {
         return Err(AppError::bad_request(
@@ -49,6 +52,7 @@ pub async fn create(state: &AppState, user_id: i32, caller: Caller) -> AppResult
             user_agent: caller.user_agent,
             ip: caller.ip.map(|ip| ip.to_string()),
             login: false,
+            event: Some(Event::new("apikey.created").user(user.id, &user.username)),
         },
     )
     .await
@@ -61,14 +65,9 @@ pub async fn create(state: &AppState, user_id: i32, caller: Caller) -> AppResult
 }
 
 /// Deletes the user's API key; `false` when there is none.
-pub async fn delete(state: &AppState, user_id: i32) -> AppResult<bool> {
-    let Some((key, _)) = store::find_api_key(&state.db, user_id).await? else {
+pub async fn delete(state: &AppState, user: &UserInfo) -> AppResult<bool> {
+    let Some((key, _)) = store::find_api_key(&state.db, user.id).await? else {
         return Ok(false);
     };
-    if !store::delete(&state.db, &key.id).await? {
-        return Ok(false);
-    }
-    tracing::info!(user_id, session_id = %key.id, "API key deleted");
-    invalidate(state, Target::Session(key.id)).await;
-    Ok(true)
+    sessions::revoke(state, user, &key.id, TokenKind::ApiKey).await
 }

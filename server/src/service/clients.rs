@@ -1,6 +1,7 @@
 //! Clients: creation and changes checked by the one [`ClientPolicy::validate`], deletion (which
 //! ends the client's sessions), and the default clients of a new database.
 
+use super::events::{self, Event};
 use super::invalidate;
 use crate::cache::Target;
 use crate::error::{AppError, AppResult};
@@ -25,7 +26,8 @@ pub async fn create(
     check_name(&mut fields, Some(name));
     policy.validate(&mut fields);
     fields.finish()?;
-    let created = clients::create(&state.db, name, policy, state.now())
+    let txn = super::begin(state).await?;
+    let created = clients::create(&*txn, name, policy, state.now())
         .await
         .map_err(|err| match AppError::from(err) {
             AppError::Conflict(_) => {
@@ -33,7 +35,9 @@ pub async fn create(
             }
             other => other,
         })?;
-    tracing::info!(client = name, "client created");
+    let recorded = events::record(&*txn, state, Event::new("client.created").client(name)).await?;
+    txn.commit().await?;
+    recorded.emit(state);
     Ok(created)
 }
 
@@ -60,6 +64,7 @@ pub fn policy_of(c: &client::Model) -> ClientPolicy {
         auto_renew: c.auto_renew,
         idle_timeout: c.idle_timeout,
         transport: c.transport.parse().unwrap_or_default(),
+        rotate_on_refresh: c.rotate_on_refresh,
     }
 }
 
@@ -78,11 +83,19 @@ pub async fn update(
         |n| *n == existing.name,
         "A client's name cannot change.",
     );
-    let policy = policy_of(&existing).patched(patch, &mut fields);
+    let before = policy_of(&existing);
+    let policy = before.clone().patched(patch, &mut fields);
     policy.validate(&mut fields);
     fields.finish()?;
-    let updated = clients::update(&state.db, existing.id, &policy).await?;
-    tracing::info!(client = name, "client updated");
+    let changed = before.changed_fields(&policy);
+    let txn = super::begin(state).await?;
+    let updated = clients::update(&*txn, existing.id, &policy).await?;
+    let event = Event::new("client.updated")
+        .client(name)
+        .with("fields", changed);
+    let recorded = events::record(&*txn, state, event).await?;
+    txn.commit().await?;
+    recorded.emit(state);
     // Cached records carry the policy (TTL, rate, auto-renew): refetch them.
     invalidate(state, Target::Client(updated.id)).await;
     Ok(updated)
@@ -91,8 +104,11 @@ pub async fn update(
 /// Deletes a client and ends every session and key on it.
 pub async fn delete(state: &AppState, name: &str) -> AppResult<()> {
     let existing = get(state, name).await?;
-    clients::delete(&state.db, existing.id).await?;
-    tracing::info!(client = name, "client deleted with its sessions");
+    let txn = super::begin(state).await?;
+    clients::delete(&*txn, existing.id).await?;
+    let recorded = events::record(&*txn, state, Event::new("client.deleted").client(name)).await?;
+    txn.commit().await?;
+    recorded.emit(state);
     invalidate(state, Target::Client(existing.id)).await;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Logins: by password (in the body or HTTP Basic) and by a trusted single-sign-on proxy
 //! (remote user). Budgets, client checks, Argon2, then a new session.
 
+use super::events::{self, Event};
 use super::sessions::{self, Issue, Issued};
 use crate::error::{AppError, AppResult};
 use crate::gcra::BudgetKey;
@@ -24,6 +25,8 @@ pub struct Credentials {
     /// Whether the request's `Origin` (if any) is this server's or an allowed one; a login to
     /// a cookie client from a foreign origin is a CSRF attempt (login CSRF).
     pub origin_allowed: bool,
+    /// How the credentials came: `password` (the body) or `basic` (the header), for the event.
+    pub method: &'static str,
 }
 
 /// A validated remote-user login: the user a trusted proxy vouches for.
@@ -82,6 +85,7 @@ pub async fn login(state: &AppState, creds: Credentials, caller: Caller) -> AppR
         .await
     {
         outcome(state, "throttled", username, &caller);
+        throttled_event(state, username, &creds.client).await?;
         return Err(AppError::Throttled {
             wait_secs: refused.wait_secs,
         });
@@ -105,16 +109,42 @@ pub async fn login(state: &AppState, creds: Credentials, caller: Caller) -> AppR
         user.as_ref().map(|u| u.password_hash.clone()),
     )
     .await?;
-    let user = match user {
-        Some(user) if verified && user.is_active => user,
-        _ => {
-            state.budgets.password_failed(who).await;
-            outcome(state, "invalid_credentials", username, &caller);
-            return Err(invalid_credentials());
-        }
+    // The answer is the same for all three; the event keeps the reason.
+    let refused = match &user {
+        None => Some(
+            Event::new("login.failed")
+                .username(username)
+                .with("reason", "unknown_user"),
+        ),
+        Some(u) if !verified => Some(
+            Event::new("login.failed")
+                .user(u.id, &u.username)
+                .with("reason", "wrong_password"),
+        ),
+        Some(u) if !u.is_active => Some(
+            Event::new("login.failed")
+                .user(u.id, &u.username)
+                .with("reason", "inactive_user"),
+        ),
+        Some(_) => None,
     };
+    if let Some(event) = refused {
+        state.budgets.password_failed(who).await;
+        outcome(state, "invalid_credentials", username, &caller);
+        events::record_alone(state, event.client(&client.name)).await?;
+        return Err(invalid_credentials());
+    }
+    let user = user.ok_or_else(invalid_credentials)?;
     let device_proof = state.secret.issue_device_proof(&user.username, now_secs);
-    let issued = start(state, &user, client, creds.device_name, &caller).await?;
+    let issued = start(
+        state,
+        &user,
+        client,
+        creds.device_name,
+        &caller,
+        creds.method,
+    )
+    .await?;
     outcome(state, "success", username, &caller);
     Ok(LoggedIn {
         issued,
@@ -132,8 +162,15 @@ async fn login_client(
     username: &str,
     caller: &Caller,
 ) -> AppResult<entity::client::Model> {
+    let failed = |reason: &'static str| {
+        Event::new("login.failed")
+            .username(username)
+            .client(name)
+            .with("reason", reason)
+    };
     let Some(client) = clients::find_by_name(&state.db, name).await? else {
         outcome(state, "unknown_client", username, caller);
+        events::record_alone(state, failed("unknown_client")).await?;
         return Err(AppError::bad_request(
             "unknown_client",
             "No client with that name.",
@@ -141,6 +178,7 @@ async fn login_client(
     };
     if client.name == state.settings.api_access_client {
         outcome(state, "invalid_client", username, caller);
+        events::record_alone(state, failed("invalid_client")).await?;
         return Err(AppError::bad_request(
             "invalid_client",
             "This client issues API keys only; use POST /api/auth/apiaccess.",
@@ -160,6 +198,7 @@ async fn start(
     client: entity::client::Model,
     device_name: Option<String>,
     caller: &Caller,
+    method: &'static str,
 ) -> AppResult<Issued> {
     let device_name = device_name.unwrap_or_else(|| crate::net::device_name(&caller.user_agent));
     sessions::issue(
@@ -172,9 +211,24 @@ async fn start(
             user_agent: caller.user_agent.clone(),
             ip: caller.ip.map(|ip| ip.to_string()),
             login: true,
+            event: Some(
+                Event::new("login.succeeded")
+                    .user(user.id, &user.username)
+                    .with("method", method),
+            ),
         },
     )
     .await
+}
+
+/// Records a throttled login attempt (the user's id when the name exists).
+async fn throttled_event(state: &AppState, username: &str, client: &str) -> AppResult<()> {
+    let event = Event::new("login.throttled").client(client);
+    let event = match users::find_by_username(&state.db, username).await? {
+        Some(user) => event.user(user.id, &user.username),
+        None => event.username(username),
+    };
+    events::record_alone(state, event).await
 }
 
 /// Logs in the user a trusted single-sign-on proxy names (docs/tokens.md, "Single sign-on
@@ -190,6 +244,7 @@ pub async fn login_remote(
     let username = req.username.as_str();
     if let Err(refused) = state.budgets.before_password(caller.ip, None).await {
         outcome(state, "throttled", username, &caller);
+        throttled_event(state, username, &req.client).await?;
         return Err(AppError::Throttled {
             wait_secs: refused.wait_secs,
         });
@@ -206,12 +261,21 @@ pub async fn login_remote(
         None if valid && state.settings.remote_user_create => {
             super::users::create_without_password(state, username).await?
         }
-        _ => {
+        existing => {
             outcome(state, "invalid_credentials", username, &caller);
+            let event = match existing {
+                Some(u) => Event::new("login.failed")
+                    .user(u.id, &u.username)
+                    .with("reason", "inactive_user"),
+                None => Event::new("login.failed")
+                    .username(username)
+                    .with("reason", "unknown_user"),
+            };
+            events::record_alone(state, event.client(&client.name)).await?;
             return Err(invalid_credentials());
         }
     };
-    let issued = start(state, &user, client, req.device_name, &caller).await?;
+    let issued = start(state, &user, client, req.device_name, &caller, "remote").await?;
     outcome(state, "success_remote", username, &caller);
     Ok(LoggedIn {
         issued,

@@ -1,18 +1,18 @@
 //! Sessions and API keys: verification (through the cache), uses, issue, renewal, revocation
 //! and listings.
 
+use super::events::{self, Event};
 use super::{flush_uses, invalidate};
 use crate::cache::Target;
 use crate::error::{AppError, AppResult};
 use crate::policy::{LAST_USED_GRANULARITY, auto_renew_due};
-use crate::principal::{AuthRecord, Principal};
+use crate::principal::{AuthRecord, Principal, UserInfo};
 use crate::state::AppState;
 use crate::store::sessions::{self, ListedSession, NewSession};
 pub use crate::store::sessions::{Scope, SessionFilter};
 use crate::token::{self, NewToken, TokenDigest, TokenKind};
 use crate::touches::Touch;
 use entity::session;
-use sea_orm::TransactionTrait;
 use std::sync::Arc;
 
 /// A token resolved to what it authenticates, with what the cache needs to update it safely.
@@ -74,6 +74,14 @@ pub async fn verify(state: &AppState, presented: &str, mode: Mode) -> AppResult<
         return Err(invalid_token());
     }
     let now = state.now();
+    if record.retired_until.is_some_and(|until| now > until) {
+        // A rotated-out token after its grace window: whoever holds it copied it.
+        state.cache.forget(&digest);
+        if mode == Mode::Authenticate {
+            reuse_detected(state, &record).await?;
+        }
+        return Err(invalid_token());
+    }
     if has_ended(state, &record, now) {
         // A cached expiry may have been renewed, or the session used, on another instance:
         // only the database decides.
@@ -171,8 +179,10 @@ pub struct Issue {
     pub device_name: String,
     pub user_agent: String,
     pub ip: Option<String>,
-    /// Whether this is a password login (sets the user's `last_login`).
+    /// Whether this is a login (sets the user's `last_login`).
     pub login: bool,
+    /// The event to record with it (its session and client are filled in here).
+    pub event: Option<Event>,
 }
 
 /// A new session and its token (shown once).
@@ -208,18 +218,28 @@ pub async fn issue(state: &AppState, issue: Issue) -> AppResult<Issued> {
         // Eviction orders by last_used: write the uses this instance has only noted so far.
         flush_uses(state).await?;
     }
-    let txn = state.db.begin().await?;
-    let session = sessions::insert(&txn, new, now).await?;
+    let txn = super::begin(state).await?;
+    let session = sessions::insert(&*txn, new, now).await?;
     let mut evicted = 0;
     if let Some(max) = cap {
         evicted =
-            sessions::enforce_max_sessions(&txn, issue.user_id, client.id, max.max(1) as u64, now)
+            sessions::enforce_max_sessions(&*txn, issue.user_id, client.id, max.max(1) as u64, now)
                 .await?;
     }
     if issue.login {
-        crate::store::users::set_last_login(&txn, issue.user_id, now).await?;
+        crate::store::users::set_last_login(&*txn, issue.user_id, now).await?;
     }
+    let recorded = match issue.event {
+        Some(event) => {
+            let event = event.session(&session.id).client(&client.name);
+            Some(events::record(&*txn, state, event).await?)
+        }
+        None => None,
+    };
     txn.commit().await?;
+    if let Some(recorded) = recorded {
+        recorded.emit(state);
+    }
     if let Some(idle) = client.idle_timeout {
         state.touches.saw(&session.id, now, idle);
     }
@@ -235,8 +255,33 @@ pub async fn issue(state: &AppState, issue: Issue) -> AppResult<Issued> {
     })
 }
 
-/// Renews the presenting session: expiry per the client's policy, counted from now.
-pub async fn renew(state: &AppState, principal: &Principal) -> AppResult<Option<i64>> {
+/// Ends a session whose retired token came back after its window, and records it.
+async fn reuse_detected(state: &AppState, record: &AuthRecord) -> AppResult<()> {
+    let event = Event::new("token.reuse_detected")
+        .user(record.user.id, &record.user.username)
+        .client(&record.client.name)
+        .session(&record.session.id);
+    if delete_with_event(state, &record.session.id, event).await? {
+        tracing::warn!(session_id = %record.session.id, "a rotated-out token was reused: session ended");
+    }
+    Ok(())
+}
+
+/// The outcome of a refresh.
+#[derive(Debug)]
+pub struct Renewed {
+    /// The new expiry.
+    pub expiry: Option<i64>,
+    /// The new token, when the client rotates tokens on refresh.
+    pub token: Option<String>,
+}
+
+/// Renews the presenting session: expiry per the client's policy, counted from now. A client
+/// with `rotate_on_refresh` also gets a new token (see [`rotate`]).
+pub async fn renew(state: &AppState, principal: &Principal) -> AppResult<Renewed> {
+    if principal.client().policy.rotate_on_refresh {
+        return rotate(state, principal).await;
+    }
     let now = state.now();
     let session = principal.session();
     let expiry = principal.client().policy.expiry(now, session.created);
@@ -254,28 +299,135 @@ pub async fn renew(state: &AppState, principal: &Principal) -> AppResult<Option<
         // Logged out while this request was in flight.
         return Err(invalid_token());
     }
-    Ok(expiry)
+    Ok(Renewed {
+        expiry,
+        token: None,
+    })
 }
 
-/// Records that the presenting session's user proved their password again just now; returns
-/// the new `authenticated_at` (µs).
-pub async fn reauthenticated(state: &AppState, principal: &Principal) -> AppResult<i64> {
+/// The new token a rotation sealed for session `id`, if the presented token (`digest`) is the
+/// one it retired and its window is still open.
+async fn rotated_token(state: &AppState, id: &str, digest: &TokenDigest) -> AppResult<Renewed> {
+    let now = state.now();
+    let session = sessions::find(&state.db, id)
+        .await?
+        .ok_or_else(invalid_token)?;
+    let open = session.previous_digest.as_deref() == Some(digest.as_str())
+        && session.previous_until.is_some_and(|until| now <= until);
+    let token = session
+        .rotated_token
+        .filter(|_| open)
+        .and_then(|sealed| state.secret.unseal(id, &sealed))
+        .ok_or_else(invalid_token)?;
+    Ok(Renewed {
+        expiry: session.expiry,
+        token: Some(token),
+    })
+}
+
+/// Refresh with rotation (docs/tokens.md, "Rotation"): a new token for the same session; the
+/// presented one keeps working for `TESSERA_ROTATION_GRACE` seconds, during which a refresh with
+/// it returns the same new token again, on every instance (it is kept sealed under the server
+/// secret for the window). The swap is conditional on the presented token still being the
+/// current one, so of concurrent refreshes one rotates and the others get its token.
+async fn rotate(state: &AppState, principal: &Principal) -> AppResult<Renewed> {
+    let session = principal.session();
+    if principal.record.retired_until.is_some() {
+        // Verified: the window is still open. Hand back the token that replaced it.
+        return rotated_token(state, &session.id, &principal.digest).await;
+    }
+    let now = state.now();
+    let expiry = principal.client().policy.expiry(now, session.created);
+    let minted = token::generate(TokenKind::Session);
+    let plain = token::reveal(&minted);
+    let sealed = state.secret.seal(&session.id, &plain);
+    let grace = state
+        .settings
+        .rotation_grace
+        .saturating_mul(crate::clock::SECOND);
+    let rotation = sessions::Rotation {
+        from: &principal.digest,
+        to: &minted.digest,
+        hint: &minted.hint,
+        sealed: &sealed,
+        until: now.saturating_add(grace),
+        expiry,
+    };
+    // Supersede any queued auto-renewal, which would otherwise write an older expiry later.
+    state.touches.record(
+        &session.id,
+        Touch {
+            last_used: now,
+            renewed_to: Some(expiry),
+        },
+    );
+    let txn = super::begin(state).await?;
+    if !sessions::rotate(&*txn, &session.id, &rotation, now).await? {
+        // Another refresh rotated first (or the session ended).
+        txn.rollback().await?;
+        return rotated_token(state, &session.id, &principal.digest).await;
+    }
+    let user = principal.user();
+    let event = Event::new("token.rotated")
+        .user(user.id, &user.username)
+        .client(&principal.client().name)
+        .session(&session.id);
+    let recorded = events::record(&*txn, state, event).await?;
+    txn.commit().await?;
+    recorded.emit(state);
+    invalidate(state, Target::Session(session.id.clone())).await;
+    Ok(Renewed {
+        expiry,
+        token: Some(plain),
+    })
+}
+
+/// Records that the presenting session's user proved their password again just now, with
+/// `event`; returns the new `authenticated_at` (µs).
+pub async fn reauthenticated(
+    state: &AppState,
+    principal: &Principal,
+    event: Event,
+) -> AppResult<i64> {
     let now = state.now();
     let id = &principal.session().id;
-    if !sessions::set_authenticated_at(&state.db, id, now).await? {
+    let txn = super::begin(state).await?;
+    if !sessions::set_authenticated_at(&*txn, id, now).await? {
         // Logged out while this request was in flight.
+        txn.rollback().await?;
         return Err(invalid_token());
     }
+    let recorded = events::record(&*txn, state, event).await?;
+    txn.commit().await?;
+    recorded.emit(state);
     invalidate(state, Target::Session(id.clone())).await;
     Ok(now)
+}
+
+/// Deletes one session and records `event` about it, in one transaction; returns whether the
+/// session was still there (no event otherwise).
+async fn delete_with_event(state: &AppState, id: &str, event: Event) -> AppResult<bool> {
+    let txn = super::begin(state).await?;
+    if !sessions::delete(&*txn, id).await? {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    let recorded = events::record(&*txn, state, event).await?;
+    txn.commit().await?;
+    recorded.emit(state);
+    invalidate(state, Target::Session(id.to_string())).await;
+    Ok(true)
 }
 
 /// Ends the presenting session (logout).
 pub async fn end(state: &AppState, principal: &Principal) -> AppResult<()> {
     let id = &principal.session().id;
-    sessions::delete(&state.db, id).await?;
-    tracing::info!(user_id = principal.user().id, session_id = %id, "session ended by logout");
-    invalidate(state, Target::Session(id.clone())).await;
+    let user = principal.user();
+    let event = Event::new("logout")
+        .user(user.id, &user.username)
+        .client(&principal.client().name)
+        .session(id);
+    delete_with_event(state, id, event).await?;
     Ok(())
 }
 
@@ -285,27 +437,78 @@ pub async fn revoke_token(state: &AppState, presented: &str) -> AppResult<()> {
     let Some((_, digest)) = token::parse(presented) else {
         return Ok(());
     };
-    if let Some(id) = sessions::delete_by_digest(&state.db, &digest).await? {
-        tracing::info!(session_id = %id, "session revoked by its token (RFC 7009)");
-        invalidate(state, Target::Session(id)).await;
+    if let Some(record) = crate::store::auth::authenticate(&state.db, &digest).await? {
+        let event = Event::new("session.revoked")
+            .user(record.user.id, &record.user.username)
+            .client(&record.client.name)
+            .session(&record.session.id)
+            .with("by", "rfc7009");
+        delete_with_event(state, &record.session.id, event).await?;
     }
     Ok(())
 }
 
-/// Ends one of `user_id`'s live sessions of `kind` by id; `false` when there is none.
-pub async fn revoke(state: &AppState, user_id: i32, id: &str, kind: TokenKind) -> AppResult<bool> {
-    let found = sessions::find_for_user(&state.db, user_id, id, kind, state.now()).await?;
-    if found.is_none() || !sessions::delete(&state.db, id).await? {
+/// Ends one of `user`'s live sessions of `kind` by id (at the user's own request); `false`
+/// when there is none.
+pub async fn revoke(
+    state: &AppState,
+    user: &UserInfo,
+    id: &str,
+    kind: TokenKind,
+) -> AppResult<bool> {
+    let Some(found) = sessions::find_for_user(&state.db, user.id, id, kind, state.now()).await?
+    else {
         return Ok(false);
+    };
+    let client = crate::store::clients::find(&state.db, found.client_id).await?;
+    let kind_name = if kind == TokenKind::ApiKey {
+        "apikey.deleted"
+    } else {
+        "session.revoked"
+    };
+    let mut event = Event::new(kind_name)
+        .user(user.id, &user.username)
+        .session(id);
+    if let Some(client) = client {
+        event = event.client(&client.name);
     }
-    tracing::info!(user_id, session_id = %id, "session revoked");
-    invalidate(state, Target::Session(id.to_string())).await;
-    Ok(true)
+    if kind == TokenKind::Session {
+        event = event.with("by", "user");
+    }
+    delete_with_event(state, id, event).await
 }
 
-/// Ends a user's sessions in `scope`; returns how many live ones ended.
-pub async fn revoke_user(state: &AppState, user_id: i32, scope: Scope<'_>) -> AppResult<u64> {
-    let revoked = sessions::delete_for_user(&state.db, user_id, scope, state.now()).await?;
+/// Why a user's sessions end all at once, for the event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Why {
+    /// The user logged out everywhere (`logout_all`).
+    LogoutAll,
+    /// The user ended their other sessions (`session.revoked`, by the user).
+    OtherSessions,
+    /// An admin ended them (`session.revoked`, by an admin).
+    Admin,
+}
+
+/// Ends a user's sessions in `scope` and records why, with the count (`detail.revoked`);
+/// returns how many live ones ended.
+pub async fn revoke_user(
+    state: &AppState,
+    user: (i32, &str),
+    scope: Scope<'_>,
+    why: Why,
+) -> AppResult<u64> {
+    let (user_id, username) = user;
+    let event = match why {
+        Why::LogoutAll => Event::new("logout_all"),
+        Why::OtherSessions => Event::new("session.revoked").with("by", "user"),
+        Why::Admin => Event::new("session.revoked").with("by", "admin"),
+    }
+    .user(user_id, username);
+    let txn = super::begin(state).await?;
+    let revoked = sessions::delete_for_user(&*txn, user_id, scope, state.now()).await?;
+    let recorded = events::record(&*txn, state, event.with("revoked", revoked)).await?;
+    txn.commit().await?;
+    recorded.emit(state);
     tracing::info!(user_id, revoked, scope = ?scope, "sessions revoked");
     invalidate(state, Target::User(user_id)).await;
     Ok(revoked)

@@ -1,6 +1,7 @@
 //! Users: creation (rules, Argon2), changes (the last-admin rule; deactivation and password
 //! changes end sessions), deletion.
 
+use super::events::{self, Event};
 use super::invalidate;
 use crate::cache::Target;
 use crate::error::{AppError, AppResult};
@@ -9,18 +10,29 @@ use crate::state::AppState;
 use crate::store::sessions::{self, Scope};
 use crate::store::users;
 use entity::user;
-use sea_orm::{ActiveValue::Set, IntoActiveModel, TransactionTrait};
+use sea_orm::{ActiveValue::Set, IntoActiveModel};
 use secrecy::{ExposeSecret, SecretString};
 
 const LAST_ADMIN: &str = "This is the last active admin; promote another user first.";
 const TAKEN: &str = "A user with that username already exists.";
 
-/// Creates a user after checking the username and password rules.
+/// Creates a user after checking the username and password rules (`user.created`).
 pub async fn create(
     state: &AppState,
     username: &str,
     password: SecretString,
     is_admin: bool,
+) -> AppResult<user::Model> {
+    create_recorded(state, username, password, is_admin, "user.created").await
+}
+
+/// Creates a user, recording an event of `kind` (`user.created`, or `signup`).
+pub async fn create_recorded(
+    state: &AppState,
+    username: &str,
+    password: SecretString,
+    is_admin: bool,
+    kind: &'static str,
 ) -> AppResult<user::Model> {
     let mut fields = Fields::default();
     fields.check("username", Some(username), valid_username, USERNAME_MSG);
@@ -38,21 +50,28 @@ pub async fn create(
         return Err(AppError::Conflict(TAKEN.into()));
     }
     let hash = crate::password::hash(password).await?;
-    let created = users::create(&state.db, username, hash, is_admin, state.now())
+    let txn = super::begin(state).await?;
+    let created = users::create(&*txn, username, hash, is_admin, state.now())
         .await
         .map_err(|err| match AppError::from(err) {
             AppError::Conflict(_) => AppError::Conflict(TAKEN.into()),
             other => other,
         })?;
-    tracing::info!(user_id = created.id, username, is_admin, "user created");
+    let event = Event::new(kind)
+        .user(created.id, &created.username)
+        .with("is_admin", is_admin);
+    let recorded = events::record(&*txn, state, event).await?;
+    txn.commit().await?;
+    recorded.emit(state);
     Ok(created)
 }
 
 /// Creates a user without a usable password (remote-user login, `TESSERA_REMOTE_USER_CREATE`);
 /// when a concurrent request created them first, returns that user.
 pub async fn create_without_password(state: &AppState, username: &str) -> AppResult<user::Model> {
-    match users::create(
-        &state.db,
+    let txn = super::begin(state).await?;
+    let created = match users::create(
+        &*txn,
         username,
         crate::password::unusable(),
         false,
@@ -60,19 +79,22 @@ pub async fn create_without_password(state: &AppState, username: &str) -> AppRes
     )
     .await
     {
-        Ok(created) => {
-            tracing::info!(
-                user_id = created.id,
-                username,
-                "user created by remote-user login"
-            );
-            Ok(created)
+        Ok(created) => created,
+        Err(err) => {
+            txn.rollback().await?;
+            return match AppError::from(err) {
+                AppError::Conflict(_) => get_by_username(state, username).await,
+                other => Err(other),
+            };
         }
-        Err(err) => match AppError::from(err) {
-            AppError::Conflict(_) => get_by_username(state, username).await,
-            other => Err(other),
-        },
-    }
+    };
+    let event = Event::new("user.created")
+        .user(created.id, &created.username)
+        .with("by", "remote_user");
+    let recorded = events::record(&*txn, state, event).await?;
+    txn.commit().await?;
+    recorded.emit(state);
+    Ok(created)
 }
 
 /// A user by id, or 404.
@@ -126,16 +148,18 @@ pub async fn update(state: &AppState, id: i32, patch: UserPatch) -> AppResult<us
     };
     let now = state.now();
     let deactivated = existing.is_active && patch.is_active == Some(false);
-    let txn = state.db.begin().await?;
+    let txn = super::begin(state).await?;
     let stays_admin = patch.is_active.unwrap_or(existing.is_active)
         && patch.is_admin.unwrap_or(existing.is_admin);
     if existing.is_active
         && existing.is_admin
         && !stays_admin
-        && users::count_active_admins(&txn).await? <= 1
+        && users::count_active_admins(&*txn).await? <= 1
     {
+        txn.rollback().await?;
         return Err(AppError::Conflict(LAST_ADMIN.into()));
     }
+    let (existing_active, existing_admin) = (existing.is_active, existing.is_admin);
     let mut model = existing.into_active_model();
     if let Some(v) = patch.is_active {
         model.is_active = Set(v);
@@ -147,14 +171,34 @@ pub async fn update(state: &AppState, id: i32, patch: UserPatch) -> AppResult<us
     if let Some(h) = hash {
         model.password_hash = Set(h);
     }
-    let updated = users::update(&txn, model).await?;
+    let changed: Vec<&str> = [
+        ("password", password_changed),
+        (
+            "is_active",
+            patch.is_active.is_some_and(|v| v != existing_active),
+        ),
+        (
+            "is_admin",
+            patch.is_admin.is_some_and(|v| v != existing_admin),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(name, changed)| changed.then_some(name))
+    .collect();
+    let updated = users::update(&*txn, model).await?;
     let mut revoked = 0;
     if deactivated {
-        revoked = sessions::delete_for_user(&txn, id, Scope::All, now).await?;
+        revoked = sessions::delete_for_user(&*txn, id, Scope::All, now).await?;
     } else if password_changed {
-        revoked = sessions::delete_for_user(&txn, id, Scope::SessionsOnly, now).await?;
+        revoked = sessions::delete_for_user(&*txn, id, Scope::SessionsOnly, now).await?;
     }
+    let event = Event::new("user.updated")
+        .user(updated.id, &updated.username)
+        .with("fields", changed)
+        .with("revoked", revoked);
+    let recorded = events::record(&*txn, state, event).await?;
     txn.commit().await?;
+    recorded.emit(state);
     tracing::info!(
         user_id = id,
         is_active = updated.is_active,
@@ -171,13 +215,16 @@ pub async fn update(state: &AppState, id: i32, patch: UserPatch) -> AppResult<us
 /// Deletes a user with their sessions and keys; the last active admin cannot be deleted.
 pub async fn delete(state: &AppState, id: i32) -> AppResult<()> {
     let existing = get(state, id).await?;
-    let txn = state.db.begin().await?;
-    if existing.is_active && existing.is_admin && users::count_active_admins(&txn).await? <= 1 {
+    let txn = super::begin(state).await?;
+    if existing.is_active && existing.is_admin && users::count_active_admins(&*txn).await? <= 1 {
+        txn.rollback().await?;
         return Err(AppError::Conflict(LAST_ADMIN.into()));
     }
-    users::delete(&txn, id).await?;
+    users::delete(&*txn, id).await?;
+    let event = Event::new("user.deleted").user(id, &existing.username);
+    let recorded = events::record(&*txn, state, event).await?;
     txn.commit().await?;
-    tracing::info!(user_id = id, username = %existing.username, "user deleted");
+    recorded.emit(state);
     invalidate(state, Target::User(id)).await;
     Ok(())
 }

@@ -38,6 +38,8 @@ struct AuthRow {
     auto_renew: bool,
     transport: String,
     idle_timeout: Option<i64>,
+    previous_until: Option<i64>,
+    rotate_on_refresh: bool,
     /// Set when the (user, client) pair has an override row.
     override_client_id: Option<i32>,
     override_rate: Option<String>,
@@ -52,7 +54,8 @@ fn stored_rate(s: Option<&str>) -> Option<Rate> {
 }
 
 impl AuthRow {
-    fn into_record(self) -> Option<AuthRecord> {
+    /// The record; `retired` when the token matched the session's previous (rotated-out) one.
+    fn into_record(self, retired: bool) -> Option<AuthRecord> {
         let client_rate = stored_rate(self.client_rate.as_deref());
         let rate = if self.override_client_id.is_some() {
             stored_rate(self.override_rate.as_deref())
@@ -92,21 +95,38 @@ impl AuthRow {
                     idle_timeout: self.idle_timeout,
                     // Written only by Tessera; anything else reads as the default.
                     transport: self.transport.parse().unwrap_or_default(),
+                    rotate_on_refresh: self.rotate_on_refresh,
                 },
             },
             rate,
+            // A retired token without a window (never written so) is past it.
+            retired_until: retired.then(|| self.previous_until.unwrap_or(i64::MIN)),
         })
     }
 }
 
 /// Finds what the token with this digest authenticates: its session joined with its user,
-/// client and throttle override, in one indexed read.
+/// client and throttle override, in one indexed read; when no session has it as its token,
+/// a second indexed read looks for a session that had it before its last rotation.
 pub async fn authenticate(
     db: &impl ConnectionTrait,
     digest: &TokenDigest,
 ) -> Result<Option<AuthRecord>, DbErr> {
+    if let Some(row) = read(db, session::Column::TokenDigest, digest).await? {
+        return Ok(row.into_record(false));
+    }
+    Ok(read(db, session::Column::PreviousDigest, digest)
+        .await?
+        .and_then(|row| row.into_record(true)))
+}
+
+async fn read(
+    db: &impl ConnectionTrait,
+    by: session::Column,
+    digest: &TokenDigest,
+) -> Result<Option<AuthRow>, DbErr> {
     use session::Column as S;
-    let row = session::Entity::find()
+    session::Entity::find()
         .select_only()
         .column_as(S::Id, "session_id")
         .columns([
@@ -124,6 +144,7 @@ pub async fn authenticate(
             S::Expiry,
             S::AuthenticatedAt,
             S::TokenHint,
+            S::PreviousUntil,
         ])
         .columns([
             user::Column::Username,
@@ -139,6 +160,7 @@ pub async fn authenticate(
             client::Column::AutoRenew,
             client::Column::Transport,
             client::Column::IdleTimeout,
+            client::Column::RotateOnRefresh,
         ])
         .column_as(client::Column::ThrottleRate, "client_rate")
         .column_as(throttle_override::Column::ClientId, "override_client_id")
@@ -149,9 +171,8 @@ pub async fn authenticate(
             JoinType::LeftJoin,
             throttle_override::Relation::Session.def().rev(),
         )
-        .filter(S::TokenDigest.eq(digest.as_str()))
+        .filter(by.eq(digest.as_str()))
         .into_model::<AuthRow>()
         .one(db)
-        .await?;
-    Ok(row.and_then(AuthRow::into_record))
+        .await
 }

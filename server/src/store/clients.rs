@@ -19,6 +19,7 @@ fn columns(model: &mut client::ActiveModel, policy: &ClientPolicy) {
     model.auto_renew = Set(policy.auto_renew);
     model.idle_timeout = Set(policy.idle_timeout);
     model.transport = Set(policy.transport.as_str().to_string());
+    model.rotate_on_refresh = Set(policy.rotate_on_refresh);
 }
 
 /// Inserts a client; a taken name is a unique violation.
@@ -49,6 +50,11 @@ pub async fn update(
     };
     columns(&mut model, policy);
     client::Entity::update(model).exec(db).await
+}
+
+/// The client with this id.
+pub async fn find(db: &impl ConnectionTrait, id: i32) -> Result<Option<client::Model>, DbErr> {
+    client::Entity::find_by_id(id).one(db).await
 }
 
 /// The client with exactly this name.

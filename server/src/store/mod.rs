@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod clients;
+pub mod events;
 pub mod sessions;
 pub mod settings;
 pub mod throttles;

@@ -44,6 +44,9 @@ pub async fn insert(
         authenticated_at: Set(now),
         token_digest: Set(new.digest.as_str().to_string()),
         token_hint: Set(new.hint),
+        previous_digest: Set(None),
+        previous_until: Set(None),
+        rotated_token: Set(None),
     };
     session::Entity::insert(model).exec_with_returning(db).await
 }
@@ -363,6 +366,96 @@ pub async fn purge_expired(db: &impl ConnectionTrait, now: i64, batch: u64) -> R
         .to_owned();
     let res = session::Entity::delete_many()
         .filter(session::Column::Id.in_subquery(victims))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// What a bulk revocation ends: sessions and keys matching every given filter.
+#[derive(Debug, Clone, Default)]
+pub struct Revocation {
+    pub client_id: Option<i32>,
+    pub user_id: Option<i32>,
+    /// Created strictly before this time (µs).
+    pub created_before: Option<i64>,
+}
+
+/// Deletes every session and key matching `filter` in one statement for the live ones (whose
+/// count is returned) and one for those that had already ended.
+pub async fn delete_matching(
+    db: &impl ConnectionTrait,
+    filter: &Revocation,
+    now: i64,
+) -> Result<u64, DbErr> {
+    let mut cond = Condition::all();
+    if let Some(id) = filter.client_id {
+        cond = cond.add(session::Column::ClientId.eq(id));
+    }
+    if let Some(id) = filter.user_id {
+        cond = cond.add(session::Column::UserId.eq(id));
+    }
+    if let Some(before) = filter.created_before {
+        cond = cond.add(session::Column::Created.lt(before));
+    }
+    let live_rows = session::Entity::delete_many()
+        .filter(cond.clone())
+        .filter(live(now))
+        .exec(db)
+        .await?;
+    session::Entity::delete_many().filter(cond).exec(db).await?;
+    Ok(live_rows.rows_affected)
+}
+
+/// A rotation of a session's token.
+#[derive(Debug)]
+pub struct Rotation<'a> {
+    /// The token being replaced; the rotation happens only if it is still the current one.
+    pub from: &'a TokenDigest,
+    pub to: &'a TokenDigest,
+    pub hint: &'a str,
+    /// The new token sealed under the server secret, kept until `until`.
+    pub sealed: &'a str,
+    /// Until when (µs) the replaced token is honoured.
+    pub until: i64,
+    pub expiry: Option<i64>,
+}
+
+/// Replaces a session's token if `rotation.from` is still its current one (a compare-and-swap,
+/// so of concurrent refreshes exactly one rotates); returns whether it did.
+pub async fn rotate(
+    db: &impl ConnectionTrait,
+    id: &str,
+    rotation: &Rotation<'_>,
+    now: i64,
+) -> Result<bool, DbErr> {
+    let res = session::Entity::update_many()
+        .col_expr(session::Column::TokenDigest, rotation.to.as_str().into())
+        .col_expr(session::Column::TokenHint, rotation.hint.into())
+        .col_expr(
+            session::Column::PreviousDigest,
+            Some(rotation.from.as_str().to_string()).into(),
+        )
+        .col_expr(session::Column::PreviousUntil, Some(rotation.until).into())
+        .col_expr(
+            session::Column::RotatedToken,
+            Some(rotation.sealed.to_string()).into(),
+        )
+        .col_expr(session::Column::Expiry, rotation.expiry.into())
+        .col_expr(session::Column::Renewed, now.into())
+        .col_expr(session::Column::LastUsed, now.into())
+        .filter(session::Column::Id.eq(id))
+        .filter(session::Column::TokenDigest.eq(rotation.from.as_str()))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected > 0)
+}
+
+/// Erases sealed tokens whose window has passed (they are kept only for the window).
+pub async fn erase_sealed(db: &impl ConnectionTrait, now: i64) -> Result<u64, DbErr> {
+    let res = session::Entity::update_many()
+        .col_expr(session::Column::RotatedToken, Option::<String>::None.into())
+        .filter(session::Column::RotatedToken.is_not_null())
+        .filter(session::Column::PreviousUntil.lt(now))
         .exec(db)
         .await?;
     Ok(res.rows_affected)

@@ -259,10 +259,15 @@ impl Client {
         Ok(res)
     }
 
-    /// `POST /api/auth/refresh`: renews the token (the string stays the same); returns the new
-    /// expiry (`None` = never). The expiry never moves past the client's `max_lifetime`.
-    pub async fn refresh(&self) -> Result<Option<DateTime<Utc>>, Error> {
+    /// `POST /api/auth/refresh`: renews the token; returns the new expiry (`None` = never). The
+    /// expiry never moves past the client's `max_lifetime`. On a client that rotates tokens
+    /// the answer carries a new token, which this client uses from then on (read it with
+    /// [`Client::token`] to store it: the old one stops working seconds later).
+    pub async fn refresh(&mut self) -> Result<Option<DateTime<Utc>>, Error> {
         let res: ExpiryBody = Self::json(self.request(Method::POST, "/api/auth/refresh")).await?;
+        if let Some(token) = res.token {
+            self.token = Some(token);
+        }
         Ok(res.expiry)
     }
 

@@ -127,6 +127,9 @@ pub(crate) struct ErrorBody {
 #[derive(Deserialize)]
 pub(crate) struct ExpiryBody {
     pub(crate) expiry: Option<DateTime<Utc>>,
+    /// Present when the client rotates tokens on refresh.
+    #[serde(default)]
+    pub(crate) token: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -21,6 +21,8 @@ mod lockout;
 mod openapi_rules;
 mod ops;
 mod revocations;
+mod rotation;
+mod rotation_instances;
 mod schemes;
 mod sessions;
 mod tcp;

@@ -31,9 +31,9 @@ pub async fn revoke_matching(
         .with("user_id", filter.user_id)
         .with(
             "created_before",
-            filter
-                .created_before
-                .map(|t| crate::clock::to_datetime(t).to_rfc3339()),
+            filter.created_before.map(|t| {
+                crate::clock::to_datetime(t).to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+            }),
         )
         .with("revoked", revoked);
     let recorded = events::record(&*txn, state, event).await?;

@@ -279,7 +279,9 @@ pub struct Renewed {
 /// Renews the presenting session: expiry per the client's policy, counted from now. A client
 /// with `rotate_on_refresh` also gets a new token (see [`rotate`]).
 pub async fn renew(state: &AppState, principal: &Principal) -> AppResult<Renewed> {
-    if principal.client().policy.rotate_on_refresh {
+    // API keys are not rotated by refresh (they have their own roll).
+    if principal.client().policy.rotate_on_refresh && principal.session().kind == TokenKind::Session
+    {
         return rotate(state, principal).await;
     }
     let now = state.now();

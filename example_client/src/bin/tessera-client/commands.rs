@@ -184,6 +184,10 @@ impl Device {
     /// Renews the token and stores the new expiry.
     async fn renew(&mut self) -> Result<Option<DateTime<Utc>>, Failure> {
         let expiry = self.client.refresh().await?;
+        // A client that rotates tokens answered a new one: keep it.
+        if let Some(token) = self.client.token() {
+            self.creds.token = token.to_string();
+        }
         self.creds.renewed(expiry, Utc::now());
         self.store.save(&self.creds)?;
         Ok(expiry)

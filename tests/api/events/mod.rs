@@ -12,6 +12,7 @@ use tests::{Login, PASSWORD, TestApp, TestResponse};
 
 mod account;
 mod admin;
+mod atomic;
 mod integrity;
 mod listing;
 mod login;

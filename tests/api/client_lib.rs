@@ -160,3 +160,29 @@ async fn the_example_client_keeps_its_device_proof_through_a_lock_out() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn the_example_client_follows_a_rotated_token() {
+    let live = live::start("rot").await;
+    let policy = server::policy::ClientPolicy {
+        rotate_on_refresh: true,
+        ..Default::default()
+    };
+    server::service::clients::create(&live.state, "ios", &policy)
+        .await
+        .unwrap();
+    let mut phone = Client::new(&live.base);
+    let login = phone
+        .login("rot", tests::PASSWORD, "ios", Some("phone"))
+        .await
+        .unwrap();
+    phone.refresh().await.unwrap();
+    let rotated = phone.token().expect("a token").to_string();
+    assert_ne!(rotated, login.token, "the client took the rotated token");
+    assert_eq!(phone.me().await.unwrap().session.id, login.session.id);
+    // The old token still works inside the grace window, and a client holding it gets the
+    // same new token from its own refresh.
+    let mut stale = Client::new(&live.base).with_token(login.token.clone());
+    stale.refresh().await.unwrap();
+    assert_eq!(stale.token(), Some(rotated.as_str()));
+}

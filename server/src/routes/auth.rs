@@ -14,7 +14,7 @@ use crate::policy::Transport;
 use crate::principal::Credential;
 use crate::rules::Fields;
 use crate::service::sessions::{Scope, Why};
-use crate::service::{login, sessions};
+use crate::service::{login, refresh, sessions};
 use crate::state::AppState;
 use crate::token;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -233,7 +233,7 @@ pub async fn refresh_token(
     headers: HeaderMap,
     auth: Auth,
 ) -> AppResult<Json<RefreshResponse>> {
-    let renewed = sessions::renew(&state, &auth).await?;
+    let renewed = refresh::renew(&state, &auth).await?;
     let mut token = renewed.token;
     if auth.client().policy.transport == Transport::Cookie {
         // A cookie client's token never goes in a body: a rotated one replaces the cookie's,

@@ -8,6 +8,7 @@ pub mod apikeys;
 pub mod clients;
 pub mod events;
 pub mod login;
+pub mod refresh;
 pub mod revocations;
 pub mod sessions;
 pub mod throttles;

@@ -2,7 +2,8 @@
 # Load benchmark of Tessera on this machine (issue 6's table). Builds the release binary, starts
 # it on a fresh SQLite database, seeds a user, and runs a fixed load against /healthz (the
 # in-process ceiling), GET /api/auth/me, GET /api/auth/verify (with a bearer token, and with the
-# session cookie of the `browser` client, whose idle timeout is checked on every use) and
+# session cookie of the `browser` client, whose idle timeout is checked on every use, and with a
+# scoped API key in X-Api-Key and `?scope=`) and
 # POST /api/auth/login:
 # keep-alive, wrk -t2 -c16, DURATION seconds each. Prints req/s, p50, p99, the ratio of each to
 # /healthz from the same run, the Argon2 bound (cores / one login's time on one connection),
@@ -55,6 +56,9 @@ COOKIE=$(curl -sf -D - -o /dev/null $B/api/auth/login -H 'content-type: applicat
   -d '{"username":"bench","password":"bench-password","client":"browser"}' \
   | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \(__Host-tessera=[^;]*\).*/\1/p')
 [ -n "$COOKIE" ] || { echo "no session cookie from the browser client" >&2; exit 1; }
+# A scoped API key, verified through X-Api-Key with a scope check.
+APIKEY=$(curl -sf $B/api/auth/apikeys -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \
+  -d '{"name":"bench","scopes":["reports:read"]}' | python3 -c 'import sys,json;print(json.load(sys.stdin)["token"])')
 cat > "$WORK/login.lua" <<'LUA'
 wrk.method = "POST"
 wrk.body = '{"username":"bench","password":"bench-password","client":"web"}'
@@ -69,6 +73,7 @@ run healthz -t2 -c16 -d"${DURATION}s" $B/healthz
 run me -t2 -c16 -d"${DURATION}s" -H "Authorization: Bearer $TOKEN" $B/api/auth/me
 run verify -t2 -c16 -d"${DURATION}s" -H "Authorization: Bearer $TOKEN" $B/api/auth/verify
 run verify_cookie -t2 -c16 -d"${DURATION}s" -H "Cookie: $COOKIE" $B/api/auth/verify
+run verify_apikey -t2 -c16 -d"${DURATION}s" -H "X-Api-Key: $APIKEY" "$B/api/auth/verify?scope=reports:read"
 run argon2 -t1 -c1 -d5s -s "$WORK/login.lua" $B/api/auth/login
 run login -t2 -c16 -d"${DURATION}s" -s "$WORK/login.lua" $B/api/auth/login
 RSS=$(awk '/VmHWM/ {print $2}' /proc/$PID/status)
@@ -95,7 +100,7 @@ bound = cores / (one_login_ms / 1000)
 print(f"\nTessera benchmark: {cores} cores, {sessions} seeded sessions, wrk -t2 -c16 keep-alive\n")
 print(f"| endpoint | req/s | p50 ms | p99 ms | vs /healthz | non-2xx |")
 print(f"|---|---|---|---|---|---|")
-for name, label in [("healthz", "GET /healthz"), ("me", "GET /api/auth/me"), ("verify", "GET /api/auth/verify"), ("verify_cookie", "GET /api/auth/verify (cookie)"), ("login", "POST /api/auth/login")]:
+for name, label in [("healthz", "GET /healthz"), ("me", "GET /api/auth/me"), ("verify", "GET /api/auth/verify"), ("verify_cookie", "GET /api/auth/verify (cookie)"), ("verify_apikey", "GET /api/auth/verify?scope= (X-Api-Key)"), ("login", "POST /api/auth/login")]:
     rps, p50, p99, errors = parse(name)
     print(f"| {label} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {100 * rps / base:.1f} % | {errors} |")
 login = parse("login")[0]

@@ -6,5 +6,6 @@
 pub mod client;
 pub mod event;
 pub mod session;
+pub mod signing_key;
 pub mod throttle_override;
 pub mod user;

@@ -32,6 +32,11 @@ pub struct Model {
     pub previous_until: Option<i64>,
     /// The current token, sealed under the server secret, kept only until `previous_until`.
     pub rotated_token: Option<String>,
+    /// An API key's name (unique per user); `None` for sessions.
+    pub name: Option<String>,
+    /// An API key's scopes joined by spaces (`""` = none); `None` = unrestricted, and for
+    /// sessions.
+    pub scopes: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -24,11 +24,12 @@
 pub mod credentials;
 mod types;
 
-pub use types::{ApiKey, LoginResponse, Me, NewApiKey, Session, User};
+pub use types::{ApiKey, LoginResponse, Me, NewApiKey, NewApiKeyRequest, Session, User};
 
 use chrono::{DateTime, Utc};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::{Serialize, de::DeserializeOwned};
+use std::collections::BTreeMap;
 use std::time::Duration;
 use types::{ErrorBody, ExpiryBody, RevokedBody};
 
@@ -46,6 +47,8 @@ pub enum Error {
         detail: String,
         /// Seconds to wait, on 429.
         retry_after: Option<u64>,
+        /// Per-field messages of a `validation_error` (field name → messages); else empty.
+        fields: BTreeMap<String, Vec<String>>,
     },
     /// The server answered something that is not a Tessera answer (e.g. a proxy's HTML page).
     #[error("unexpected answer from the server ({status}): {detail}")]
@@ -190,6 +193,7 @@ impl Client {
                 code: body.code,
                 detail: body.detail,
                 retry_after,
+                fields: body.fields,
             }),
             Err(_) => Err(Error::Unexpected {
                 status: status.as_u16(),
@@ -278,8 +282,8 @@ impl Client {
         Ok(())
     }
 
-    /// `POST /api/auth/logoutall`: ends every session of the user and the API key, then forgets
-    /// the token.
+    /// `POST /api/auth/logoutall`: ends every session and every API key of the user, then
+    /// forgets the token.
     pub async fn logout_all(&mut self) -> Result<(), Error> {
         Self::no_content(self.request(Method::POST, "/api/auth/logoutall")).await?;
         self.token = None;
@@ -299,22 +303,11 @@ impl Client {
     /// `DELETE /api/auth/sessions/{id}`: ends another device's session. The current one gets
     /// 400 `cannot_revoke_current` (use [`Client::logout`]); an unknown id 404 `not_found`.
     pub async fn revoke(&self, session_id: &str) -> Result<(), Error> {
-        // The id becomes a path segment: anything but a UUID's characters (say "", "..", "?")
-        // could turn this into another request, e.g. `DELETE /api/auth/sessions` (all others).
-        if session_id.is_empty()
-            || !session_id
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() || c == '-')
-        {
-            return Err(Error::InvalidInput(format!(
-                "{session_id:?} is not a session id"
-            )));
-        }
-        let path = format!("/api/auth/sessions/{session_id}");
+        let path = format!("/api/auth/sessions/{}", path_id(session_id, "a session")?);
         Self::no_content(self.request(Method::DELETE, &path)).await
     }
 
-    /// `DELETE /api/auth/sessions`: ends every other session of the user (the API key stays);
+    /// `DELETE /api/auth/sessions`: ends every other session of the user (the API keys stay);
     /// returns how many ended.
     pub async fn revoke_others(&self) -> Result<u64, Error> {
         let res: RevokedBody =
@@ -322,20 +315,66 @@ impl Client {
         Ok(res.revoked)
     }
 
-    /// `GET /api/auth/apiaccess`: the user's API key (without its secret); none is 404
-    /// `not_found`.
+    /// `GET /api/auth/apikeys`: the user's live API keys (without their secrets), newest
+    /// first.
+    pub async fn api_keys(&self) -> Result<Vec<ApiKey>, Error> {
+        Self::json(self.request(Method::GET, "/api/auth/apikeys")).await
+    }
+
+    /// `POST /api/auth/apikeys`: creates a named API key, optionally scoped and expiring, and
+    /// returns its secret, the only time it is shown. A live key of the same name, or a user
+    /// holding the most keys allowed (`TESSERA_MAX_API_KEYS`): 409 `conflict`; a bad name,
+    /// scope or `expires_in`: 400 `validation_error` naming the field.
+    pub async fn create_named_api_key(&self, req: &NewApiKeyRequest) -> Result<NewApiKey, Error> {
+        Self::json(self.request(Method::POST, "/api/auth/apikeys").json(req)).await
+    }
+
+    /// `DELETE /api/auth/apikeys/{id}`: deletes one of the user's API keys; an unknown id (or
+    /// another user's) is 404 `not_found`.
+    pub async fn delete_api_key_by_id(&self, id: &str) -> Result<(), Error> {
+        let path = format!("/api/auth/apikeys/{}", path_id(id, "an API key")?);
+        Self::no_content(self.request(Method::DELETE, &path)).await
+    }
+
+    /// `POST /api/auth/apikeys/{id}/roll`: gives the key a new secret and returns it (same id,
+    /// name, scopes and expiry). The old secret keeps working for `grace` seconds (0–86400;
+    /// `None` = 0, it ends at once). An unknown id is 404 `not_found`.
+    pub async fn roll_api_key(&self, id: &str, grace: Option<u64>) -> Result<NewApiKey, Error> {
+        #[derive(Serialize)]
+        struct Body {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            grace: Option<u64>,
+        }
+        let path = format!("/api/auth/apikeys/{}/roll", path_id(id, "an API key")?);
+        Self::json(self.request(Method::POST, &path).json(&Body { grace })).await
+    }
+
+    /// `GET /api/auth/apiaccess` (v1): the user's API key named `default` (without its
+    /// secret); none is 404 `not_found`.
     pub async fn api_key(&self) -> Result<ApiKey, Error> {
         Self::json(self.request(Method::GET, "/api/auth/apiaccess")).await
     }
 
-    /// `POST /api/auth/apiaccess`: creates the user's API key and returns its secret, the only
-    /// time it is shown. One already exists: 409 `conflict`.
+    /// `POST /api/auth/apiaccess` (v1): creates the user's unrestricted API key named `default`
+    /// and returns its secret, the only time it is shown. A live `default` key already exists,
+    /// or the user holds the most keys allowed: 409 `conflict`.
     pub async fn create_api_key(&self) -> Result<NewApiKey, Error> {
         Self::json(self.request(Method::POST, "/api/auth/apiaccess")).await
     }
 
-    /// `DELETE /api/auth/apiaccess`: deletes the user's API key; none is 404 `not_found`.
+    /// `DELETE /api/auth/apiaccess` (v1): deletes the user's API key named `default`; none is
+    /// 404 `not_found`.
     pub async fn delete_api_key(&self) -> Result<(), Error> {
         Self::no_content(self.request(Method::DELETE, "/api/auth/apiaccess")).await
     }
+}
+
+/// `id`, checked before it becomes a path segment: anything but a UUID's characters (say "",
+/// "..", "?") could turn the call into another request, e.g. `DELETE /api/auth/sessions` (all
+/// other sessions). `what` names the id in the error ("a session").
+fn path_id<'a>(id: &'a str, what: &str) -> Result<&'a str, Error> {
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return Err(Error::InvalidInput(format!("{id:?} is not {what} id")));
+    }
+    Ok(id)
 }

@@ -1,7 +1,8 @@
 //! The response bodies of docs/endpoints.md, as typed values.
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// A user as the token lifecycle endpoints return it.
 #[derive(Debug, Clone, Deserialize)]
@@ -19,8 +20,15 @@ pub struct User {
 pub struct Session {
     /// A UUID; what [`Client::revoke`](crate::Client::revoke) takes.
     pub id: String,
-    /// `session` (an API key is never listed among sessions).
+    /// `session`, or `api_key` in [`Client::me`](crate::Client::me) asked with an API key (an
+    /// API key is never listed among sessions).
     pub kind: String,
+    /// An API key's name; `None` for a session.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// An API key's scopes (`None` = unrestricted, as every session is).
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
     /// The client the session logged in on (`cli`, `mobile`, …).
     pub client: String,
     /// The name given at login, or one derived from the User-Agent.
@@ -83,12 +91,22 @@ pub struct Me {
     pub session: Session,
 }
 
-/// The user's API access key, without its secret (`GET /api/auth/apiaccess`).
+/// One of the user's API keys, without its secret (`GET /api/auth/apikeys`; the v1
+/// `GET /api/auth/apiaccess` answers the same for the key named `default`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct ApiKey {
+    /// A UUID (the key's session id): what [`Client::roll_api_key`](crate::Client::roll_api_key)
+    /// and [`Client::delete_api_key_by_id`](crate::Client::delete_api_key_by_id) take.
+    pub id: String,
+    /// Its name, unique among the user's keys (`default` for the v1 key).
+    pub name: String,
+    /// The scopes it holds; `None` = unrestricted. A scoped key may call only
+    /// `GET /api/auth/me`, `/api/auth/verify` and `POST /api/auth/token`.
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
     /// The API-access client the key lives on (default `api`).
     pub client: String,
-    /// When the key was created.
+    /// When the key was created (rolling keeps it).
     pub created: DateTime<Utc>,
     /// Last authenticated use.
     pub last_used: DateTime<Utc>,
@@ -98,12 +116,29 @@ pub struct ApiKey {
     pub token_hint: String,
 }
 
-/// A newly created API key: the only time its secret is shown (`POST /api/auth/apiaccess`).
+/// What `POST /api/auth/apikeys` takes ([`Client::create_named_api_key`](crate::Client::create_named_api_key)).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct NewApiKeyRequest {
+    /// 1–100 characters, not blank, no control characters; unique among the user's live keys
+    /// (compared exactly).
+    pub name: String,
+    /// `None`: unrestricted. Else at most 50 scopes of 1–64 of `[a-z0-9:._-]` (repeats are
+    /// dropped); an empty list makes a key that holds no scope.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// Seconds until it expires (60 to 100 years), capped by the API-access client's
+    /// `max_lifetime`; `None`: the API-access client's policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<u64>,
+}
+
+/// A newly created or rolled API key: the only time its secret is shown
+/// (`POST /api/auth/apikeys`, `POST /api/auth/apikeys/{id}/roll`, `POST /api/auth/apiaccess`).
 #[derive(Clone, Deserialize)]
 pub struct NewApiKey {
     /// The key itself (`tsk_…`).
     pub token: String,
-    /// Everything `GET /api/auth/apiaccess` shows about it.
+    /// Everything `GET /api/auth/apikeys` shows about it.
     #[serde(flatten)]
     pub key: ApiKey,
 }
@@ -122,6 +157,9 @@ impl std::fmt::Debug for NewApiKey {
 pub(crate) struct ErrorBody {
     pub(crate) code: String,
     pub(crate) detail: String,
+    /// Only in `validation_error` answers.
+    #[serde(default)]
+    pub(crate) fields: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Deserialize)]

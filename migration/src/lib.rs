@@ -12,6 +12,8 @@ mod m20261201_000001_server_settings;
 mod m20261204_000001_browser_sessions;
 mod m20261204_000002_events;
 mod m20261204_000003_rotation;
+mod m20261204_000004_api_keys;
+mod m20261204_000005_signing_keys;
 
 /// The migrator run by `tessera migrate` and at server start-up.
 pub struct Migrator;
@@ -25,6 +27,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000001_browser_sessions::Migration),
             Box::new(m20261204_000002_events::Migration),
             Box::new(m20261204_000003_rotation::Migration),
+            Box::new(m20261204_000004_api_keys::Migration),
+            Box::new(m20261204_000005_signing_keys::Migration),
         ]
     }
 }

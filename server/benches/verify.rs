@@ -46,6 +46,8 @@ fn bench(c: &mut Criterion) {
             expiry: None,
             digest: minted.digest.clone(),
             hint: minted.hint.clone(),
+            name: None,
+            scopes: None,
         };
         server::store::sessions::insert(&state.db, new, state.now())
             .await

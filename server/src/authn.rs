@@ -195,6 +195,9 @@ pub async fn spend(
 pub trait Requirement: Send + Sync + 'static {
     /// Whether the principal may call the endpoint at all (else 403 `permission_denied`).
     fn permits(principal: &Principal) -> bool;
+    /// Whether an API key limited to scopes may call the endpoint: only those that say who is
+    /// calling (`me`, `verify`, `token`) do; everywhere else it is 403 `permission_denied`.
+    const SCOPED_KEYS: bool = false;
     /// Whether the extractor spends the budget; an unmetered endpoint calls [`spend`] itself
     /// (forward-auth does, after its own 403 checks).
     const METERED: bool = true;
@@ -210,6 +213,16 @@ impl Requirement for AnyCredential {
     fn permits(_: &Principal) -> bool {
         true
     }
+}
+
+/// Any valid credential, scoped API keys included: for the endpoints that only say who is
+/// calling (`GET /api/auth/me`, `POST /api/auth/token`).
+pub struct Identity;
+impl Requirement for Identity {
+    fn permits(_: &Principal) -> bool {
+        true
+    }
+    const SCOPED_KEYS: bool = true;
 }
 
 /// A credential of an admin.
@@ -230,6 +243,7 @@ impl Requirement for ForwardAuth {
         true
     }
     const METERED: bool = false;
+    const SCOPED_KEYS: bool = true;
     fn method(parts: &Parts) -> Method {
         ["x-forwarded-method", "x-original-method"]
             .iter()
@@ -244,7 +258,7 @@ impl Requirement for ForwardAuth {
 pub async fn authorize<R: Requirement>(parts: &Parts, state: &AppState) -> AppResult<Principal> {
     let principal = authenticate(parts, state).await?;
     check_csrf(parts, state, &principal, &R::method(parts))?;
-    if !R::permits(&principal) {
+    if !R::permits(&principal) || (principal.is_scoped() && !R::SCOPED_KEYS) {
         return Err(AppError::Forbidden);
     }
     if R::METERED {
@@ -318,7 +332,8 @@ impl FromRequestParts<AppState> for IntrospectionCaller {
             };
             check_csrf(parts, state, &principal, &parts.method)?;
         }
-        if verified.record.user.is_admin {
+        // A key limited to scopes may not introspect, whoever holds it.
+        if verified.record.user.is_admin && verified.record.session.scopes.is_none() {
             Ok(Self)
         } else {
             Err(AppError::Forbidden)

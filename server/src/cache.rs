@@ -147,6 +147,8 @@ mod tests {
                 expiry: None,
                 authenticated_at: 0,
                 token_hint: String::new(),
+                name: None,
+                scopes: None,
             },
             user: UserInfo {
                 id: user,

@@ -3,9 +3,9 @@
 //! tokens like one made over HTTP), never create a database, and name the one they use.
 
 use crate::clock::SystemClock;
-use crate::config::{Cli, ClientCommand, Command, Config, Settings, UserCommand};
+use crate::config::{Cli, ClientCommand, Command, Config, KeysCommand, Settings, UserCommand};
 use crate::service::users::UserPatch;
-use crate::service::{clients, users};
+use crate::service::{clients, keys, users};
 use crate::startup::Application;
 use crate::state::AppState;
 use crate::{db, policy};
@@ -29,6 +29,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(cmd) => user(cmd, &admin_state(&config).await?, &config).await,
         Command::Client(cmd) => client(cmd, &admin_state(&config).await?, &config).await,
+        Command::Keys(cmd) => signing_keys(cmd, &admin_state(&config).await?, &config).await,
     }
 }
 
@@ -36,7 +37,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn admin_state(config: &Config) -> anyhow::Result<AppState> {
     let db = db::connect_existing(&config.database_url).await?;
     db::migrate(&db).await?;
-    let state = AppState::new(db, Settings::from(config), Arc::new(SystemClock));
+    // The real secret (not a throwaway one): `keys rotate` seals new keys under it.
+    let secret = crate::startup::server_secret(config, &db).await?;
+    let state = AppState::with_parts(
+        db.clone(),
+        db,
+        Settings::from(config),
+        Arc::new(SystemClock),
+        crate::budget::BudgetStore::Memory(crate::budget::MemoryBudgets::default()),
+        secret,
+    );
     // Seeded by whichever command first meets an empty clients table, so that creating a
     // client before the first `serve` does not leave the defaults out.
     clients::seed_defaults(&state).await?;
@@ -163,6 +173,33 @@ async fn client(cmd: ClientCommand, state: &AppState, config: &Config) -> anyhow
             // server (another process) notices within its cache TTL.
             println!("deleted client {name} and its sessions in {db}");
         }
+    }
+    Ok(())
+}
+
+async fn signing_keys(cmd: KeysCommand, state: &AppState, config: &Config) -> anyhow::Result<()> {
+    let db = db::redact(&config.database_url);
+    let list = match cmd {
+        KeysCommand::List => {
+            keys::ensure(state).await?;
+            keys::list(state).await?
+        }
+        KeysCommand::Rotate => {
+            let list = keys::rotate(state).await?;
+            println!("rotated the signing keys in {db}; running servers switch within 10 s");
+            list
+        }
+    };
+    println!("# signing keys in {db}");
+    println!("{:<24} {:<8} CREATED", "KID", "STATE");
+    for key in list {
+        println!(
+            "{:<24} {:<8} {}",
+            key.kid,
+            key.state,
+            crate::clock::to_datetime(key.created)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        );
     }
     Ok(())
 }

@@ -134,7 +134,9 @@ pub struct Config {
     /// the administrative commands, which stay quiet unless something is wrong).
     /// The server's own origin as browsers see it (`https://auth.example.com`); default
     /// `http://` + the bind address. Cookie requests with another `Origin` are refused.
-    #[arg(long, global = true, env = "TESSERA_PUBLIC_URL", value_parser = parse_origin)]
+    /// Kept as configured (the JWT issuer's default is exactly this); normalised in
+    /// [`Settings`].
+    #[arg(long, global = true, env = "TESSERA_PUBLIC_URL", value_parser = check_origin)]
     pub public_url: Option<String>,
     /// Other origins whose pages may send cookie requests (comma-separated).
     #[arg(long, global = true, env = "TESSERA_ALLOWED_ORIGINS", value_delimiter = ',', num_args = 0.., value_parser = parse_origin_item)]
@@ -164,6 +166,20 @@ pub struct Config {
         default_value_t = 10
     )]
     pub rotation_grace: u64,
+    /// The `iss` of JWT access tokens; default `TESSERA_PUBLIC_URL` exactly as configured.
+    #[arg(long, global = true, env = "TESSERA_JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+    /// The `aud` of JWT access tokens; default the issuer.
+    #[arg(long, global = true, env = "TESSERA_JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+    /// Lifetime of JWT access tokens (`300`, `5m`; 1 s to 1 day). A revoked session's JWTs
+    /// live until they expire, so keep it short.
+    #[arg(long, global = true, env = "TESSERA_JWT_TTL", default_value = "300", value_parser = parse_jwt_ttl)]
+    pub jwt_ttl: i64,
+    /// Most API keys one user may hold.
+    #[arg(long, global = true, env = "TESSERA_MAX_API_KEYS", default_value_t = 20,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub max_api_keys: u32,
     /// How long security events are kept (`90d`; `never` keeps them forever).
     #[arg(
         long,
@@ -216,6 +232,21 @@ pub fn parse_origin(s: &str) -> Result<String, String> {
 }
 
 /// An item of `TESSERA_ALLOWED_ORIGINS`; empty items (a trailing comma) are dropped later.
+/// Checks an origin and keeps it as written (trimmed).
+fn check_origin(s: &str) -> Result<String, String> {
+    parse_origin(s).map(|_| s.trim().to_string())
+}
+
+/// The JWT lifetime: 1 s to 1 day (`never` makes no sense for a token nobody can revoke).
+fn parse_jwt_ttl(s: &str) -> Result<i64, String> {
+    let secs = match s.parse::<i64>() {
+        Ok(n) => Some(n),
+        Err(_) => crate::policy::parse_duration(s)?,
+    };
+    secs.filter(|n| (1..=86_400).contains(n))
+        .ok_or_else(|| format!("invalid JWT lifetime {s:?}: use 1 s to 1 day, e.g. 300 or 5m"))
+}
+
 fn parse_origin_item(s: &str) -> Result<String, String> {
     if s.trim().is_empty() {
         return Ok(String::new());
@@ -254,6 +285,19 @@ pub enum Command {
     /// Manage API clients.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Manage the JWT signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+/// `tessera keys …`
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// List the signing keys (never their private halves).
+    List,
+    /// Rotate: next becomes current, a new next is made, the old current is retired (published
+    /// until its last JWT has expired). Running servers switch within ten seconds.
+    Rotate,
 }
 
 /// `tessera user …`
@@ -370,6 +414,14 @@ pub struct Settings {
     pub signup_open: bool,
     /// Seconds a rotated-out token is still honoured.
     pub rotation_grace: i64,
+    /// Most API keys one user may hold.
+    pub max_api_keys: u32,
+    /// The `iss` of JWT access tokens.
+    pub jwt_issuer: String,
+    /// The `aud` of JWT access tokens.
+    pub jwt_audience: String,
+    /// Lifetime of JWT access tokens, seconds.
+    pub jwt_ttl: i64,
 }
 
 impl Settings {
@@ -414,12 +466,21 @@ impl Default for Settings {
             remote_user_create: false,
             signup_open: false,
             rotation_grace: 10,
+            max_api_keys: 20,
+            jwt_issuer: format!("http://{DEFAULT_BIND}"),
+            jwt_audience: format!("http://{DEFAULT_BIND}"),
+            jwt_ttl: 300,
         }
     }
 }
 
 impl From<&Config> for Settings {
     fn from(c: &Config) -> Self {
+        let issuer = c
+            .jwt_issuer
+            .clone()
+            .or_else(|| c.public_url.clone())
+            .unwrap_or_else(|| format!("http://{}", c.bind));
         Self {
             api_access_client: c.api_access_client.clone(),
             introspection_secret: c.introspection_secret.clone(),
@@ -429,7 +490,8 @@ impl From<&Config> for Settings {
             cache_ttl: Duration::from_secs(c.cache_ttl),
             public_url: c
                 .public_url
-                .clone()
+                .as_deref()
+                .and_then(|raw| parse_origin(raw).ok())
                 .unwrap_or_else(|| format!("http://{}", c.bind)),
             allowed_origins: c
                 .allowed_origins
@@ -446,6 +508,10 @@ impl From<&Config> for Settings {
             remote_user_create: c.remote_user_create,
             signup_open: c.signup == "open",
             rotation_grace: i64::try_from(c.rotation_grace).unwrap_or(i64::MAX),
+            max_api_keys: c.max_api_keys,
+            jwt_issuer: issuer.clone(),
+            jwt_audience: c.jwt_audience.clone().unwrap_or(issuer),
+            jwt_ttl: c.jwt_ttl,
         }
     }
 }

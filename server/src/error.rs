@@ -44,6 +44,10 @@ pub enum AppError {
     /// 403 `permission_denied`.
     #[error("permission denied")]
     Forbidden,
+    /// 403 `insufficient_scope`: the credential lacks these scopes (RFC 6750 §3.1); carries
+    /// `WWW-Authenticate` naming them. Scopes are `[a-z0-9:._-]`, so they need no escaping.
+    #[error("insufficient scope")]
+    InsufficientScope(Vec<String>),
     /// 403 `csrf_failed`: a cookie request without its CSRF token, or from a foreign origin.
     #[error("CSRF check failed")]
     CsrfFailed,
@@ -112,6 +116,11 @@ impl AppError {
                 StatusCode::FORBIDDEN,
                 "permission_denied",
                 "You do not have permission to perform this action.".into(),
+            ),
+            InsufficientScope(_) => (
+                StatusCode::FORBIDDEN,
+                "insufficient_scope",
+                "The credential lacks a required scope.".into(),
             ),
             CsrfFailed => (
                 StatusCode::FORBIDDEN,
@@ -226,6 +235,13 @@ impl IntoResponse for AppError {
             AppError::Throttled { wait_secs } => Some(*wait_secs),
             _ => None,
         };
+        let challenge = match &self {
+            AppError::InsufficientScope(missing) => Some(format!(
+                "Bearer realm=\"tessera\", error=\"insufficient_scope\", scope=\"{}\"",
+                missing.join(" ")
+            )),
+            _ => None,
+        };
         let fields = match self {
             AppError::Validation(fields) => Some(fields),
             _ => None,
@@ -251,6 +267,9 @@ impl IntoResponse for AppError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static(challenge),
             );
+        }
+        if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            headers.insert(header::WWW_AUTHENTICATE, value);
         }
         if let Some(wait) = wait {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(wait));

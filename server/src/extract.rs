@@ -17,6 +17,11 @@ pub const BODY_LIMIT: usize = 65_536;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AppJson<T>(pub T);
 
+/// A JSON body that may be left out: an empty body without a `Content-Type` is `T::default()`
+/// (so `curl -X POST …/roll` works); anything else is read as [`AppJson`] reads it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OptionalJson<T>(pub T);
+
 /// A body that is JSON or `application/x-www-form-urlencoded` (login and introspection).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct JsonOrForm<T>(pub T);
@@ -194,6 +199,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AppJson<T> {
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
         match body_kind(&req) {
             BodyKind::Json => Ok(Self(parse_json(&read_body(req).await?)?)),
+            _ => Err(AppError::UnsupportedMediaType),
+        }
+    }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let typed = req.headers().contains_key(header::CONTENT_TYPE);
+        let kind = body_kind(&req);
+        let bytes = read_body(req).await?;
+        match kind {
+            BodyKind::Json => Ok(Self(parse_json(&bytes)?)),
+            _ if !typed && bytes.is_empty() => Ok(Self(T::default())),
             _ => Err(AppError::UnsupportedMediaType),
         }
     }

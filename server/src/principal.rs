@@ -42,6 +42,10 @@ pub struct SessionInfo {
     pub authenticated_at: i64,
     /// The token's first characters, for display.
     pub token_hint: String,
+    /// An API key's name; `None` for sessions.
+    pub name: Option<String>,
+    /// An API key's scopes; `None` = unrestricted (and for sessions).
+    pub scopes: crate::scopes::Scopes,
 }
 
 /// Everything one token authenticates: its session, user and client, and the rate that applies
@@ -94,5 +98,11 @@ impl Principal {
     /// The client and its policy.
     pub fn client(&self) -> &ClientInfo {
         &self.record.client
+    }
+
+    /// Whether the credential is an API key limited to scopes (docs/endpoints.md, "API keys"):
+    /// such a key may call only the endpoints that say who is calling.
+    pub fn is_scoped(&self) -> bool {
+        self.record.session.scopes.is_some()
     }
 }

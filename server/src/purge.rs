@@ -1,5 +1,5 @@
-//! The background purge of expired and idle sessions, and of security events past their
-//! retention.
+//! The background purge of expired and idle sessions, of retired signing keys no JWT can
+//! need any more, and of security events past their retention.
 
 use crate::clock::Clock;
 use crate::store::sessions;
@@ -8,14 +8,19 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// Deletes every session expired (or idle past its client's `idle_timeout`) at `clock`'s now, `batch` rows per statement so that no
-/// statement holds SQLite's write lock for long. Returns how many were deleted.
+/// Deletes every session expired (or idle past its client's `idle_timeout`) at `clock`'s now,
+/// `batch` rows per statement so that no statement holds SQLite's write lock for long, and the
+/// retired signing keys past their publication window. Returns how many sessions were deleted.
 pub async fn purge_once(
     db: &DatabaseConnection,
     clock: &dyn Clock,
     batch: u64,
 ) -> Result<u64, DbErr> {
     let batch = batch.max(1);
+    let keys = crate::store::signing_keys::delete_expired(db, clock.now_micros()).await?;
+    if keys > 0 {
+        tracing::info!(deleted = keys, "retired signing keys deleted");
+    }
     let mut total = 0;
     loop {
         let now = clock.now_micros();

@@ -9,7 +9,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Settings};
 use crate::redis_budget::RedisBudgets;
 use crate::secret::{self, ServerSecret};
-use crate::service::{clients, users};
+use crate::service::{clients, keys, users};
 use crate::state::AppState;
 use crate::store::settings;
 use crate::{bus, db, purge, serve, touches};
@@ -55,15 +55,7 @@ impl Application {
         clock: Arc<dyn Clock>,
         listen_url: Option<String>,
     ) -> anyhow::Result<Self> {
-        let secret = match &config.secret_key {
-            Some(key) => ServerSecret::from_master(&secret::master_bytes(key.expose_secret())),
-            None => {
-                let stored = settings::get_or_insert(&db, "secret_key", secret::new_master)
-                    .await
-                    .context("cannot read the server's secret key")?;
-                ServerSecret::from_master(&secret::master_bytes(&stored))
-            }
-        };
+        let secret = server_secret(&config, &db).await?;
         let store = match &config.redis_url {
             Some(url) => {
                 // Deployments sharing one Redis keep apart by prefix: configured, or this
@@ -99,6 +91,9 @@ impl Application {
                 "no API-access client of that name (TESSERA_API_ACCESS_CLIENT): API keys cannot be created"
             );
         }
+        keys::ensure(&state)
+            .await
+            .context("cannot create the JWT signing keys")?;
         if let Some(bootstrap) = &config.bootstrap_admin
             && users::ensure_bootstrap_admin(&state, bootstrap).await?
         {
@@ -224,4 +219,21 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// The server's secret: `TESSERA_SECRET_KEY`, or the one generated at first start and kept in
+/// the database (so every instance, and the administrative commands, share it).
+pub async fn server_secret(
+    config: &Config,
+    db: &DatabaseConnection,
+) -> anyhow::Result<ServerSecret> {
+    Ok(match &config.secret_key {
+        Some(key) => ServerSecret::from_master(&secret::master_bytes(key.expose_secret())),
+        None => {
+            let stored = settings::get_or_insert(db, "secret_key", secret::new_master)
+                .await
+                .context("cannot read the server's secret key")?;
+            ServerSecret::from_master(&secret::master_bytes(&stored))
+        }
+    })
 }

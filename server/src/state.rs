@@ -7,6 +7,7 @@ use crate::bus::InvalidationBus;
 use crate::cache::AuthCache;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
+use crate::keyring::KeyRing;
 use crate::metrics::Metrics;
 use crate::secret::ServerSecret;
 use crate::touches::Touches;
@@ -36,6 +37,8 @@ pub struct Inner {
     pub metrics: Metrics,
     /// Keys derived from the server's secret (device proofs).
     pub secret: ServerSecret,
+    /// The JWT signing keys as loaded, and JWTs to hand out again.
+    pub keys: KeyRing,
 }
 
 /// A cheap handle on [`Inner`].
@@ -78,6 +81,7 @@ impl AppState {
             settings.login_rate_per_ip,
             settings.login_rate_per_username,
         );
+        let settings_ttl = settings.jwt_ttl;
         Self(Arc::new(Inner {
             bus: InvalidationBus::for_database(&db),
             cache: Arc::new(AuthCache::new(settings.cache_ttl, 1_000_000)),
@@ -89,6 +93,7 @@ impl AppState {
             metrics: Metrics::new(budgets.redis_health()),
             budgets,
             secret,
+            keys: KeyRing::new(settings_ttl),
         }))
     }
 

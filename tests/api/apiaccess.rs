@@ -75,11 +75,16 @@ async fn create_shows_the_token_once() {
             "client",
             "created",
             "expiry",
+            "id",
             "last_used",
+            "name",
+            "scopes",
             "token",
             "token_hint"
         ]
     );
+    assert_eq!(res.json["name"], "default");
+    assert_eq!(res.json["scopes"], json!(null), "unrestricted");
 
     let shown = app.get(PATH, &alice.token).await;
     assert_eq!(shown.status, StatusCode::OK, "{:?}", shown.json);

@@ -1,6 +1,7 @@
 //! The `tessera-client` binary against a live server over TCP, one config directory per
 //! "device": login, listing, revocation with the plain "log in again" answer, revoke-others,
-//! the API key, renewal, logout, throttling, and the 0600 credentials file.
+//! the API key, named and scoped API keys (list, roll, delete), renewal, logout, throttling,
+//! and the 0600 credentials file.
 
 use crate::cli_device::Device;
 use crate::live;
@@ -154,6 +155,174 @@ async fn revoke_others_the_api_key_and_logout_all() {
     );
     let by_key = example_client::Client::new(&base).with_token(key);
     assert!(by_key.me().await.unwrap_err().needs_login());
+}
+
+/// The rows of `apikey list` (header checked and dropped), split on whitespace: ID, NAME,
+/// SCOPES, EXPIRES, LAST USED, HINT.
+#[track_caller]
+fn key_rows(table: &str) -> Vec<Vec<String>> {
+    let mut lines = table.lines();
+    let header = lines.next().unwrap_or_default();
+    for column in ["ID", "NAME", "SCOPES", "EXPIRES", "LAST USED", "HINT"] {
+        assert!(header.contains(column), "{table}");
+    }
+    lines
+        .map(|l| l.split_whitespace().map(str::to_string).collect())
+        .collect()
+}
+
+/// The row of the key named `name`.
+#[track_caller]
+fn key_row(rows: &[Vec<String>], name: &str) -> Vec<String> {
+    let row = rows
+        .iter()
+        .find(|r| r.get(1).map(String::as_str) == Some(name));
+    let row = row.unwrap_or_else(|| panic!("no key {name} in {rows:?}"));
+    assert_eq!(row.len(), 6, "{row:?}");
+    row.clone()
+}
+
+#[tokio::test]
+async fn named_scoped_api_keys_list_roll_and_delete() {
+    let live = live::start("dev").await;
+    let base = live.base.clone();
+    let laptop = Device::new("laptop", &base);
+    laptop.login("cli", "laptop").await.ok();
+    let empty = laptop.run(&["apikey", "list"]).await;
+    assert!(
+        empty.ok().is_empty() && empty.stderr.contains("no API keys"),
+        "{empty:?}"
+    );
+
+    // A scoped key for 30 days; the repeated scope is dropped, the order kept.
+    let args = [
+        "apikey",
+        "create",
+        "--name",
+        "ci",
+        "--scope",
+        "reports:read",
+    ];
+    let more = [
+        "--scope",
+        "reports:write,reports:read",
+        "--expires-in",
+        "30d",
+    ];
+    let created = laptop.run(&[&args[..], &more[..]].concat()).await;
+    let old = created.ok().trim().to_string();
+    assert!(old.starts_with("tsk_") && old.len() == 42, "{created:?}");
+    assert!(created.stderr.contains("only time"), "{created:?}");
+    // The v1 key beside it: `apikey create` without --name makes the unrestricted `default`.
+    let default = laptop.run(&["apikey", "create"]).await;
+    let default = default.ok().trim().to_string();
+    assert!(default.starts_with("tsk_"));
+    let short = [
+        "apikey",
+        "create",
+        "--name",
+        "short",
+        "--expires-in",
+        "3600",
+    ];
+    laptop.run(&short).await.ok();
+
+    let listed = laptop.run(&["apikey", "list"]).await;
+    let rows = key_rows(listed.ok());
+    assert_eq!(rows.len(), 3, "{listed:?}");
+    let ci = key_row(&rows, "ci");
+    let id = ci[0].clone();
+    assert_eq!(ci[2], "reports:read,reports:write");
+    assert_eq!(ci[5], old[..8]);
+    let now = chrono::Utc::now();
+    let expires: chrono::DateTime<chrono::Utc> = ci[3].parse().unwrap();
+    let off = expires - (now + chrono::Duration::days(30));
+    assert!(off.num_seconds().abs() < 120, "{ci:?}");
+    let expires: chrono::DateTime<chrono::Utc> = key_row(&rows, "short")[3].parse().unwrap();
+    let off = expires - (now + chrono::Duration::hours(1));
+    assert!(off.num_seconds().abs() < 120, "{rows:?}");
+    let v1 = key_row(&rows, "default");
+    assert_eq!((v1[2].as_str(), v1[3].as_str()), ("*", "never"));
+    assert_eq!(v1[5], default[..8]);
+    assert!(!listed.stdout.contains(&old) && !listed.stdout.contains(&default));
+
+    // The scoped key authenticates (also as X-Api-Key) and is what `me` shows, but may not
+    // manage sessions.
+    let by_key = example_client::Client::new(&base).with_token(old.clone());
+    let me = by_key.me().await.unwrap();
+    assert_eq!(me.session.id, id);
+    assert_eq!(me.session.kind, "api_key");
+    assert_eq!(me.session.name.as_deref(), Some("ci"));
+    let scopes = me.session.scopes.unwrap_or_default();
+    assert_eq!(scopes, ["reports:read", "reports:write"]);
+    let refused = by_key.sessions().await.unwrap_err();
+    assert_eq!(refused.code(), Some("permission_denied"), "{refused}");
+    let verify = reqwest::Client::new()
+        .get(format!("{base}/api/auth/verify?scope=reports:read"))
+        .header("X-Api-Key", &old)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(verify.status(), 200);
+
+    // Roll with no grace: a new secret for the same key, the old one refused at once.
+    let rolled = laptop.run(&["apikey", "roll", &id, "--grace", "0"]).await;
+    let new = rolled.ok().trim().to_string();
+    assert!(
+        new.starts_with("tsk_") && new.len() == 42 && new != old,
+        "{rolled:?}"
+    );
+    assert!(rolled.stderr.contains("no longer works"), "{rolled:?}");
+    let err = by_key.me().await.unwrap_err();
+    assert_eq!(err.code(), Some("invalid_token"), "{err}");
+    let by_new = example_client::Client::new(&base).with_token(new.clone());
+    assert_eq!(by_new.me().await.unwrap().session.id, id);
+    let listed = laptop.run(&["apikey", "list"]).await;
+    let after = key_row(&key_rows(listed.ok()), "ci");
+    assert_eq!(after[..4], ci[..4], "same id, name, scopes and expiry");
+    assert_eq!(after[5], new[..8]);
+
+    // Delete by id: the key ends; the others stay.
+    let deleted = laptop.run(&["apikey", "delete", &id]).await;
+    assert!(deleted.ok().contains(&id), "{deleted:?}");
+    assert!(by_new.me().await.unwrap_err().needs_login());
+    let listed = laptop.run(&["apikey", "list"]).await;
+    assert_eq!(key_rows(listed.ok()).len(), 2, "{listed:?}");
+    assert!(!listed.stdout.contains(&id));
+    for action in ["delete", "roll"] {
+        let gone = laptop.run(&["apikey", action, &id]).await;
+        assert!(gone.failed().contains("no API key with id"), "{gone:?}");
+    }
+    assert!(laptop.credentials_path().exists(), "a 404 keeps the login");
+
+    // Bad flags are refused before anything is sent; bad values by the server, naming the field.
+    let five_weeks = ["apikey", "create", "--name", "x", "--expires-in", "5w"];
+    let bad = laptop.run(&five_weeks).await;
+    assert!(bad.failed().contains("invalid duration"), "{bad:?}");
+    let bad = laptop.run(&["apikey", "create", "--scope", "a"]).await;
+    assert!(bad.failed().contains("--name"), "{bad:?}");
+    let upper = ["apikey", "create", "--name", "x", "--scope", "Reports"];
+    let bad = laptop.run(&upper).await;
+    let msg = bad.failed();
+    assert!(
+        msg.contains("validation_error") && msg.contains("scopes"),
+        "{bad:?}"
+    );
+    let taken = laptop.run(&["apikey", "create", "--name", "short"]).await;
+    assert!(taken.failed().contains("conflict"), "{taken:?}");
+    let listed = laptop.run(&["apikey", "list"]).await;
+    assert_eq!(key_rows(listed.ok()).len(), 2, "{listed:?}");
+
+    // The v1 actions still work, on the key named `default`.
+    let shown = laptop.run(&["apikey", "show"]).await;
+    assert!(shown.ok().contains(&default[..8]), "{shown:?}");
+    let again = laptop.run(&["apikey", "create"]).await;
+    assert!(again.failed().contains("already have"), "{again:?}");
+    laptop.run(&["apikey", "delete"]).await.ok();
+    let listed = laptop.run(&["apikey", "list"]).await;
+    let rows = key_rows(listed.ok());
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0][1], "short");
 }
 
 #[tokio::test]

@@ -1,9 +1,9 @@
 //! The `example_client` library against a live server over TCP: the calls the device
-//! lifecycle test in `tcp.rs` does not make (revoke-others, the API key, logout-all), and the
+//! lifecycle test in `tcp.rs` does not make (revoke-others, the API keys, logout-all), and the
 //! typed errors apps branch on.
 
 use crate::live;
-use example_client::{Client, Error};
+use example_client::{Client, Error, NewApiKeyRequest};
 
 /// The documented code of an error, or a panic showing what came instead.
 #[track_caller]
@@ -90,6 +90,123 @@ async fn revoke_others_api_key_and_logout_all() {
         let err = Client::new(&base).with_token(t).me().await.unwrap_err();
         assert!(err.needs_login(), "{err}");
     }
+}
+
+#[tokio::test]
+async fn named_api_keys_create_list_roll_with_grace_and_delete() {
+    let live = live::start("lib").await;
+    let base = live.base.clone();
+    let mut laptop = Client::new(&base);
+    laptop
+        .login("lib", tests::PASSWORD, "cli", None)
+        .await
+        .unwrap();
+    assert!(laptop.api_keys().await.unwrap().is_empty());
+    let req = NewApiKeyRequest {
+        name: "reports".into(),
+        scopes: Some(vec!["reports:read".into()]),
+        expires_in: Some(3600),
+    };
+    let key = laptop.create_named_api_key(&req).await.unwrap();
+    assert!(
+        !format!("{key:?}").contains(&key.token),
+        "Debug hides the key"
+    );
+    assert!(key.token.starts_with("tsk_"));
+    assert_eq!(key.key.name, "reports");
+    assert_eq!(key.key.scopes, Some(vec!["reports:read".to_string()]));
+    assert_eq!(key.key.token_hint, key.token[..8]);
+    let left = key.key.expiry.expect("it expires") - chrono::Utc::now();
+    assert!((3500..=3600).contains(&left.num_seconds()), "{left}");
+    let taken = code(laptop.create_named_api_key(&req).await);
+    assert_eq!(taken, (409, "conflict".into()));
+    // The v1 key is the unrestricted one named `default`, listed beside the others.
+    let v1 = laptop.create_api_key().await.unwrap();
+    assert_eq!(v1.key.name, "default");
+    assert_eq!(v1.key.scopes, None);
+    assert_eq!(laptop.api_key().await.unwrap().id, v1.key.id);
+    let mut listed: Vec<String> = laptop
+        .api_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.id)
+        .collect();
+    listed.sort();
+    let mut expected = vec![key.key.id.clone(), v1.key.id.clone()];
+    expected.sort();
+    assert_eq!(listed, expected);
+
+    // Roll with a grace window: the same key (id, name, scopes, expiry) with a new secret, and
+    // both secrets work for now.
+    let rolled = laptop.roll_api_key(&key.key.id, Some(60)).await.unwrap();
+    assert!(!format!("{rolled:?}").contains(&rolled.token));
+    assert_ne!(rolled.token, key.token);
+    assert_eq!(rolled.key.id, key.key.id);
+    assert_eq!(rolled.key.name, key.key.name);
+    assert_eq!(rolled.key.scopes, key.key.scopes);
+    assert_eq!(rolled.key.expiry, key.key.expiry);
+    assert_eq!(rolled.key.created, key.key.created);
+    assert_eq!(rolled.key.token_hint, rolled.token[..8]);
+    let first = Client::new(&base).with_token(key.token.clone());
+    let second = Client::new(&base).with_token(rolled.token.clone());
+    assert_eq!(first.me().await.unwrap().session.id, key.key.id);
+    assert_eq!(second.me().await.unwrap().session.id, key.key.id);
+    // A second roll (no grace) inside the first one's window ends both earlier secrets at once.
+    let third = laptop.roll_api_key(&key.key.id, None).await.unwrap();
+    assert_eq!(code(first.me().await), (401, "invalid_token".into()));
+    assert_eq!(code(second.me().await), (401, "invalid_token".into()));
+    let third = Client::new(&base).with_token(third.token);
+    let me = third.me().await.unwrap();
+    assert_eq!(me.session.scopes, Some(vec!["reports:read".to_string()]));
+    // The scoped key holds reports:read and nothing else.
+    let verify = |scope: &'static str| {
+        reqwest::Client::new()
+            .get(format!("{base}/api/auth/verify?scope={scope}"))
+            .header("X-Api-Key", third.token().unwrap())
+            .send()
+    };
+    assert_eq!(verify("reports:read").await.unwrap().status(), 200);
+    let refused = verify("reports:write").await.unwrap();
+    assert_eq!(refused.status(), 403);
+    let challenge = refused.headers()["www-authenticate"].to_str().unwrap();
+    assert!(
+        challenge.contains(r#"error="insufficient_scope""#),
+        "{challenge}"
+    );
+
+    // A grace out of range names the field.
+    match laptop.roll_api_key(&key.key.id, Some(86_401)).await {
+        Err(Error::Api { status, fields, .. }) => {
+            assert_eq!(status, 400);
+            assert!(fields.contains_key("grace"), "{fields:?}");
+        }
+        other => panic!("expected a validation_error, got {other:?}"),
+    }
+    // Ids that could become another path are refused before anything is sent; unknown ids 404.
+    for bad in ["", "../apiaccess", "a?b"] {
+        let err = laptop.delete_api_key_by_id(bad).await.unwrap_err();
+        assert!(matches!(err, Error::InvalidInput(_)), "{err}");
+        let err = laptop.roll_api_key(bad, None).await.unwrap_err();
+        assert!(matches!(err, Error::InvalidInput(_)), "{err}");
+    }
+    let unknown = uuid::Uuid::new_v4().to_string();
+    let gone = code(laptop.delete_api_key_by_id(&unknown).await);
+    assert_eq!(gone, (404, "not_found".into()));
+    assert_eq!(code(laptop.roll_api_key(&unknown, None).await).0, 404);
+
+    laptop.delete_api_key_by_id(&key.key.id).await.unwrap();
+    assert!(third.me().await.unwrap_err().needs_login());
+    let left: Vec<String> = laptop
+        .api_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.name)
+        .collect();
+    assert_eq!(left, ["default"]);
+    let again = code(laptop.delete_api_key_by_id(&key.key.id).await);
+    assert_eq!(again, (404, "not_found".into()));
 }
 
 #[tokio::test]

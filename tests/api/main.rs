@@ -2,6 +2,7 @@
 
 mod admin;
 mod apiaccess;
+mod apikeys;
 mod auth;
 mod browser;
 mod cli_device;

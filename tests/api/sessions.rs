@@ -110,7 +110,7 @@ async fn list_has_the_session_fields_and_never_the_token_or_digest() {
     assert_eq!(res.header("cache-control"), "no-store");
     let mut keys: Vec<&String> = res.json[0].as_object().unwrap().keys().collect();
     keys.sort_unstable();
-    let expected = "authenticated_at client created device_name expiry id ip is_current kind last_used token_hint user_agent";
+    let expected = "authenticated_at client created device_name expiry id ip is_current kind last_used name scopes token_hint user_agent";
     assert_eq!(keys, expected.split(' ').collect::<Vec<_>>());
     let body = String::from_utf8(res.body.clone()).unwrap();
     for token in [&a.token, &b.token] {

@@ -85,6 +85,15 @@ impl Drop for TestDb {
 
 /// A fresh, migrated, empty database (no clients seeded).
 pub async fn fresh_database() -> TestDb {
+    let db = empty_database().await;
+    server::db::migrate(&db.conn).await.expect("migrate");
+    db
+}
+
+/// A fresh database with no tables at all, not even the migrations' own: for tests that run
+/// some migrations, write rows of that schema, then migrate the rest (see
+/// [`TestApp::on_database`]). Dropped like [`fresh_database`].
+pub async fn empty_database() -> TestDb {
     let (conn, schema) = match postgres_url() {
         Some(url) => {
             let admin = Database::connect(&url)
@@ -112,7 +121,6 @@ pub async fn fresh_database() -> TestDb {
             None,
         ),
     };
-    server::db::migrate(&conn).await.expect("migrate");
     TestDb { conn, schema }
 }
 
@@ -180,12 +188,27 @@ impl TestApp {
         Self::build(settings, "127.0.0.1:40000".parse().unwrap(), store).await
     }
 
+    /// An app on `db`, a database the test prepared (and migrated) itself, with these
+    /// settings; the default clients are seeded only when it has no client, as at start-up.
+    pub async fn on_database(db: TestDb, settings: Settings) -> Self {
+        let store = server::budget::BudgetStore::Memory(Default::default());
+        Self::assemble(db, settings, "127.0.0.1:40000".parse().unwrap(), store).await
+    }
+
     async fn build(
         settings: Settings,
         peer: SocketAddr,
         store: server::budget::BudgetStore,
     ) -> Self {
-        let db = fresh_database().await;
+        Self::assemble(fresh_database().await, settings, peer, store).await
+    }
+
+    async fn assemble(
+        db: TestDb,
+        settings: Settings,
+        peer: SocketAddr,
+        store: server::budget::BudgetStore,
+    ) -> Self {
         let clock = ManualClock::new();
         let state = AppState::with_parts(
             db.conn(),

@@ -1,18 +1,15 @@
-//! The API-access key (docs/endpoints.md, "API key"): one per user, on the API-access client.
+//! The v1 "Get API key" endpoints (docs/endpoints.md, "API keys"), kept for Durin-style pages:
+//! they manage the caller's key named `default`, unrestricted.
 
+use super::apikeys::{ApiKeyView, NewApiKey};
 use super::openapi::TAG_SESSIONS;
 use crate::authn::Auth;
-use crate::clock::to_datetime;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::net::Caller;
-use crate::service::apikeys;
+use crate::scopes::DEFAULT_KEY_NAME;
+use crate::service::apikeys::{self, NewKey};
 use crate::state::AppState;
-use crate::token;
 use axum::{Json, extract::State, http::StatusCode};
-use chrono::{DateTime, Utc};
-use entity::session;
-use serde::Serialize;
-use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Routes of this module.
@@ -20,86 +17,57 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_api_key, create_api_key, delete_api_key))
 }
 
-/// The caller's API key (never the token itself).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ApiKeyView {
-    #[schema(example = "api")]
-    pub client: String,
-    pub created: DateTime<Utc>,
-    pub last_used: DateTime<Utc>,
-    pub expiry: Option<DateTime<Utc>>,
-    #[schema(example = "tsk_Q2xa")]
-    pub token_hint: String,
-}
-
-impl ApiKeyView {
-    fn new(s: &session::Model, client: String) -> Self {
-        Self {
-            client,
-            created: to_datetime(s.created),
-            last_used: to_datetime(s.last_used),
-            expiry: s.expiry.map(to_datetime),
-            token_hint: s.token_hint.clone(),
-        }
-    }
-}
-
-/// A new API key; the token is shown only here.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct NewApiKey {
-    #[serde(flatten)]
-    pub key: ApiKeyView,
-    #[schema(example = "tsk_AbCdEfGhIjKlMnOpQrStUvWxYz0123453pnQdu")]
-    pub token: String,
-}
-
-/// Show my API key
+/// Show my default API key
+///
+/// The caller's key named `default` (v1; see `/api/auth/apikeys` for every key).
 #[utoipa::path(get, path = "/api/auth/apiaccess", tag = TAG_SESSIONS, security(("bearer" = [])),
     responses(
-        (status = 200, description = "The caller's API key", body = ApiKeyView),
-        (status = 404, description = "No API key", body = ErrorBody,
+        (status = 200, description = "The caller's default API key", body = ApiKeyView),
+        (status = 404, description = "No default API key", body = ErrorBody,
             example = json!({"code": "not_found", "detail": "Not found."})),
     ))]
 pub async fn get_api_key(State(state): State<AppState>, auth: Auth) -> AppResult<Json<ApiKeyView>> {
-    match apikeys::find(&state, auth.user().id).await? {
+    match apikeys::find_named(&state, auth.user().id, DEFAULT_KEY_NAME).await? {
         Some((key, client)) => Ok(Json(ApiKeyView::new(&key, client))),
         None => Err(AppError::NotFound),
     }
 }
 
-/// Create my API key
+/// Create my default API key
 ///
-/// The token (prefix `tsk_`) is shown once, in this response.
+/// An unrestricted key named `default` (v1). The token (prefix `tsk_`) is shown once, in this
+/// response.
 #[utoipa::path(post, path = "/api/auth/apiaccess", tag = TAG_SESSIONS, security(("bearer" = [])),
     responses(
         (status = 201, description = "Created", body = NewApiKey),
         (status = 400, description = "The API-access client does not exist", body = ErrorBody,
             example = json!({"code": "api_access_unavailable", "detail": "API keys are not enabled on this server."})),
-        (status = 409, description = "An API key exists already", body = ErrorBody,
-            example = json!({"code": "conflict", "detail": "You already have an API key; delete it first."})),
+        (status = 409, description = "A default key exists already, or the per-user limit is reached", body = ErrorBody,
+            example = json!({"code": "conflict", "detail": "You already have an API key named \"default\"."})),
     ))]
 pub async fn create_api_key(
     State(state): State<AppState>,
     auth: Auth,
     caller: Caller,
 ) -> AppResult<(StatusCode, Json<NewApiKey>)> {
-    let issued = apikeys::create(&state, auth.user(), caller).await?;
-    let body = NewApiKey {
-        key: ApiKeyView::new(&issued.session, issued.client_name),
-        token: token::reveal(&issued.token),
+    let key = NewKey {
+        name: DEFAULT_KEY_NAME.into(),
+        scopes: None,
+        expires_in: None,
     };
-    Ok((StatusCode::CREATED, Json(body)))
+    let issued = apikeys::create(&state, auth.user(), caller, key).await?;
+    Ok((StatusCode::CREATED, Json(issued.into())))
 }
 
-/// Delete my API key
+/// Delete my default API key
 #[utoipa::path(delete, path = "/api/auth/apiaccess", tag = TAG_SESSIONS, security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, description = "No API key", body = ErrorBody,
+        (status = 404, description = "No default API key", body = ErrorBody,
             example = json!({"code": "not_found", "detail": "Not found."})),
     ))]
 pub async fn delete_api_key(State(state): State<AppState>, auth: Auth) -> AppResult<StatusCode> {
-    if !apikeys::delete(&state, auth.user()).await? {
+    if !apikeys::delete_named(&state, auth.user(), DEFAULT_KEY_NAME).await? {
         return Err(AppError::NotFound);
     }
     Ok(StatusCode::NO_CONTENT)

@@ -4,7 +4,7 @@
 
 use super::openapi::TAG_AUTH;
 use super::views::{SessionView, UserSummary};
-use crate::authn::Auth;
+use crate::authn::{Auth, Identity};
 use crate::clock::to_datetime;
 use crate::cookies::{self, ResponseNotes};
 use crate::error::{AppError, AppResult};
@@ -305,7 +305,7 @@ pub async fn delete_all_logins(
 /// The user and the session (or API key) behind the presenting credential.
 #[utoipa::path(get, path = "/api/auth/me", tag = TAG_AUTH, security(("bearer" = [])),
     responses((status = 200, description = "The caller", body = MeResponse)))]
-pub async fn get_me(auth: Auth) -> Json<MeResponse> {
+pub async fn get_me(auth: Auth<Identity>) -> Json<MeResponse> {
     Json(MeResponse {
         user: UserSummary::from(auth.user()),
         session: SessionView::current(&auth),

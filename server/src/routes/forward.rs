@@ -8,7 +8,9 @@ use crate::cookies::ResponseNotes;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{AppQuery, JsonOrForm};
 use crate::principal::Principal;
+use crate::scopes;
 use crate::service::sessions::{self, Mode};
+use crate::service::tokens;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -41,6 +43,33 @@ pub struct VerifyQuery {
     /// creation) must be at most this many seconds old, else 401 `reauthentication_required`.
     #[param(example = 300, minimum = 0, maximum = 3153600000_i64)]
     pub max_age: Option<u64>,
+    /// Comma-separated scopes the credential must all hold, else 403 `insufficient_scope`.
+    /// Sessions and unrestricted API keys hold every scope.
+    #[param(
+        example = "reports:read",
+        pattern = "^[a-z0-9:._-]{0,64}(,[a-z0-9:._-]{0,64})*$"
+    )]
+    pub scope: Option<String>,
+    /// `true`: also answer a JWT access token for the upstream, in the body (`jwt`) and in
+    /// `X-Auth-Jwt`. The same JWT may be handed out again for up to half its lifetime.
+    #[param(example = true)]
+    pub jwt: Option<bool>,
+}
+
+/// The scopes `?scope=` asks for (items trimmed, empty ones ignored); a malformed one is a
+/// `validation_error` naming `scope` (no key could hold it).
+fn wanted_scopes(query: &Option<String>) -> AppResult<Vec<&str>> {
+    let wanted: Vec<&str> = query
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if wanted.iter().any(|s| !scopes::valid_scope(s)) {
+        return Err(AppError::field("scope", scopes::SCOPE_MSG));
+    }
+    Ok(wanted)
 }
 
 /// Who the credential belongs to.
@@ -59,6 +88,9 @@ pub struct VerifyResponse {
     /// The key's scopes; `null` for sessions and unrestricted keys (which hold every scope).
     pub scopes: Option<Vec<String>>,
     pub expiry: Option<DateTime<Utc>>,
+    /// With `?jwt=true`: a JWT access token for the upstream.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwt: Option<String>,
 }
 
 /// Whether `name` is in a comma-separated list; `None` when there is no list, or only empty
@@ -85,6 +117,9 @@ fn identity_headers(principal: &Principal) -> HeaderMap {
     set("x-auth-client", &principal.client().name);
     set("x-auth-session-id", &principal.session().id);
     set("x-auth-kind", principal.session().kind.as_str());
+    if let Some(held) = &principal.session().scopes {
+        set("x-auth-scopes", &held.join(" "));
+    }
     headers
 }
 
@@ -101,9 +136,11 @@ fn identity_headers(principal: &Principal) -> HeaderMap {
     responses(
         (status = 200, description = "Valid; identity in the body and X-Auth-* headers", body = VerifyResponse,
             headers(("X-Auth-User-Id" = String), ("X-Auth-Username" = String), ("X-Auth-Client" = String),
-                    ("X-Auth-Session-Id" = String), ("X-Auth-Kind" = String))),
-        (status = 403, description = "Client not allowed", body = ErrorBody,
-            example = json!({"code": "permission_denied", "detail": "You do not have permission to perform this action."})),
+                    ("X-Auth-Session-Id" = String), ("X-Auth-Kind" = String),
+                    ("X-Auth-Scopes" = String, description = "Space-separated; only for an API key limited to scopes"),
+                    ("X-Auth-Jwt" = String, description = "With `?jwt=true`: a JWT access token for the upstream"))),
+        (status = 403, description = "Client not allowed, or a scope missing", body = ErrorBody,
+            example = json!({"code": "insufficient_scope", "detail": "The credential lacks a required scope."})),
     ))]
 pub async fn verify_token(
     State(state): State<AppState>,
@@ -132,18 +169,37 @@ pub async fn verify_token(
     {
         return Err(AppError::Forbidden);
     }
+    let wanted = wanted_scopes(&query.scope)?;
+    let missing = scopes::missing(&auth.session().scopes, &wanted);
+    if !missing.is_empty() {
+        return Err(AppError::InsufficientScope(
+            missing.into_iter().map(str::to_string).collect(),
+        ));
+    }
     authn::spend(&state, Some(&notes), &auth).await?;
+    let jwt = match query.jwt {
+        Some(true) => Some(tokens::mint(&state, &auth, tokens::Reuse::Allowed).await?),
+        _ => None,
+    };
+    let mut headers = identity_headers(&auth);
+    if let Some(value) = jwt
+        .as_ref()
+        .and_then(|m| HeaderValue::from_str(&m.token).ok())
+    {
+        headers.insert(HeaderName::from_static("x-auth-jwt"), value);
+    }
     let (user, session) = (auth.user(), auth.session());
     Ok((
-        identity_headers(&auth),
+        headers,
         Json(VerifyResponse {
             user_id: user.id,
             username: user.username.clone(),
             client: auth.client().name.clone(),
             session_id: session.id.clone(),
             kind: session.kind.as_str().to_string(),
-            scopes: None,
+            scopes: session.scopes.as_deref().map(<[String]>::to_vec),
             expiry: session.expiry.map(to_datetime),
+            jwt: jwt.map(|m| m.token.clone()),
         }),
     ))
 }
@@ -186,6 +242,10 @@ pub struct ActiveToken {
     pub exp: Option<i64>,
     /// When the user last proved their password for this session, Unix seconds.
     pub auth_time: i64,
+    /// A scoped API key's scopes, space-separated; absent for sessions and unrestricted keys.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "reports:read")]
+    pub scope: Option<String>,
 }
 
 /// `{"active": false}`, and nothing else.
@@ -200,7 +260,7 @@ pub struct InactiveToken {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum IntrospectResponse {
-    Active(ActiveToken),
+    Active(Box<ActiveToken>),
     Inactive(InactiveToken),
 }
 
@@ -235,7 +295,7 @@ pub async fn introspect_token(
     };
     let (user, session) = (&record.user, &record.session);
     let secs = |micros: i64| micros.div_euclid(SECOND);
-    Ok(Json(IntrospectResponse::Active(ActiveToken {
+    Ok(Json(IntrospectResponse::Active(Box::new(ActiveToken {
         active: true,
         token_type: "Bearer",
         kind: session.kind.as_str(),
@@ -248,7 +308,8 @@ pub async fn introspect_token(
         iat: secs(session.created),
         exp: session.expiry.map(secs),
         auth_time: secs(session.authenticated_at),
-    })))
+        scope: session.scopes.as_ref().map(|held| held.join(" ")),
+    }))))
 }
 
 /// The token to revoke (JSON or form-encoded); `token_type_hint` is accepted and ignored.

@@ -4,11 +4,13 @@
 
 pub mod account;
 pub mod admin_clients;
+pub mod admin_keys;
 pub mod admin_revocations;
 pub mod admin_sessions;
 pub mod admin_user_sessions;
 pub mod admin_users;
 pub mod apiaccess;
+pub mod apikeys;
 pub mod auth;
 pub mod events;
 pub mod forward;
@@ -16,6 +18,7 @@ pub mod openapi;
 pub mod ops;
 pub mod pagination;
 pub mod sessions;
+pub mod tokens;
 pub mod views;
 
 use crate::state::AppState;
@@ -29,12 +32,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(account::router())
         .merge(sessions::router())
         .merge(apiaccess::router())
+        .merge(apikeys::router())
         .merge(forward::router())
         .merge(admin_clients::router())
         .merge(admin_users::router())
         .merge(admin_user_sessions::router())
         .merge(admin_sessions::router())
         .merge(admin_revocations::router())
+        .merge(admin_keys::router())
+        .merge(tokens::router())
         .merge(events::router())
         .merge(ops::router())
 }

@@ -1,8 +1,9 @@
 //! The OpenAPI document's frame: tags, security schemes, and the error responses every
 //! operation can give, derived from what its extractors do rather than listed by hand:
 //!
-//! - a `bearer` credential ([`crate::authn::Auth`]) → 401 with every authentication code, and
-//!   429 (the (user, client) budget);
+//! - a `bearer` credential ([`crate::authn::Auth`]) → 401 with every authentication code, 403
+//!   (`csrf_failed` for a cookie, `permission_denied` for a key limited to scopes), and 429 (the
+//!   (user, client) budget);
 //! - the `admin` tag ([`crate::authn::AdminOnly`]) → 403;
 //! - the `introspection` credential → 401 and 403, no budget;
 //! - a request body ([`crate::extract::AppJson`], [`crate::extract::JsonOrForm`]) → 400
@@ -105,6 +106,16 @@ const FORBIDDEN: &[(&str, &str)] = &[(
     "permission_denied",
     "You do not have permission to perform this action.",
 )];
+const CREDENTIAL_FORBIDDEN: &[(&str, &str)] = &[
+    (
+        "permission_denied",
+        "You do not have permission to perform this action.",
+    ),
+    (
+        "csrf_failed",
+        "CSRF check failed: send the X-CSRF-Token header from a page of this site.",
+    ),
+];
 const BAD_BODY: &[(&str, &str)] = &[
     ("invalid_json", "The request body is not valid JSON."),
     ("validation_error", "Invalid input."),
@@ -175,6 +186,12 @@ fn derive_errors(op: &mut Operation) {
     let mut derived: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
     if schemes.iter().any(|s| s == "bearer") {
         derived.entry("401").or_default().extend(UNAUTHORIZED);
+        // A cookie without its CSRF token on an unsafe method, or an API key limited to scopes
+        // outside the few endpoints it may call.
+        derived
+            .entry("403")
+            .or_default()
+            .extend(CREDENTIAL_FORBIDDEN);
         derived.entry("429").or_default().extend(THROTTLED);
     }
     if schemes.iter().any(|s| s == "introspection") {
@@ -216,6 +233,8 @@ fn derive_errors(op: &mut Operation) {
             .flatten()
             .map(|(c, d)| (c.to_string(), d.to_string()))
             .collect();
+        let mut codes = std::collections::BTreeSet::new();
+        examples.retain(|(c, _)| codes.insert(c.clone()));
         if let Some(example) = declared.as_ref().and_then(declared_example) {
             examples.retain(|(c, _)| *c != example.0);
             examples.insert(0, example);

@@ -38,6 +38,12 @@ pub struct SessionView {
     /// The token's first 8 characters.
     #[schema(example = "tss_Ab3x")]
     pub token_hint: String,
+    /// An API key's name; `null` for sessions.
+    #[schema(example = json!(null))]
+    pub name: Option<String>,
+    /// An API key's scopes; `null` for sessions and unrestricted keys.
+    #[schema(example = json!(null))]
+    pub scopes: Option<Vec<String>>,
 }
 
 impl SessionView {
@@ -56,6 +62,8 @@ impl SessionView {
             authenticated_at: to_datetime(s.authenticated_at),
             expiry: s.expiry.map(to_datetime),
             token_hint: s.token_hint,
+            scopes: crate::scopes::from_stored(s.scopes.as_deref()).map(|v| v.to_vec()),
+            name: s.name,
         }
     }
 
@@ -75,6 +83,8 @@ impl SessionView {
             authenticated_at: to_datetime(s.authenticated_at),
             expiry: s.expiry.map(to_datetime),
             token_hint: s.token_hint.clone(),
+            name: s.name.clone(),
+            scopes: s.scopes.as_deref().map(<[String]>::to_vec),
         }
     }
 }

@@ -7,11 +7,13 @@ pub mod account;
 pub mod apikeys;
 pub mod clients;
 pub mod events;
+pub mod keys;
 pub mod login;
 pub mod refresh;
 pub mod revocations;
 pub mod sessions;
 pub mod throttles;
+pub mod tokens;
 pub mod users;
 
 use crate::cache::Target;

@@ -41,8 +41,15 @@ pub async fn renew(state: &AppState, principal: &Principal) -> AppResult<Renewed
     {
         return rotate(state, principal).await;
     }
-    let now = state.now();
     let session = principal.session();
+    if session.kind == TokenKind::ApiKey {
+        // API keys are rolled, never renewed: an expiry chosen at creation stays.
+        return Ok(Renewed {
+            expiry: session.expiry,
+            token: None,
+        });
+    }
+    let now = state.now();
     let expiry = principal.client().policy.expiry(now, session.created);
     // Supersede any queued auto-renewal, which would otherwise write an older expiry later.
     state.touches.record(

@@ -75,9 +75,10 @@ pub async fn verify(state: &AppState, presented: &str, mode: Mode) -> AppResult<
     }
     let now = state.now();
     if record.retired_until.is_some_and(|until| now > until) {
-        // A rotated-out token after its grace window: whoever holds it copied it.
+        // A rotated-out token after its grace window: whoever holds it copied it. A rolled
+        // API key's old token has simply ended: its holder asked for the overlap.
         state.cache.forget(&digest);
-        if mode == Mode::Authenticate {
+        if mode == Mode::Authenticate && kind == TokenKind::Session {
             super::refresh::reuse_detected(state, &record).await?;
         }
         return Err(invalid_token());
@@ -143,7 +144,9 @@ pub fn note_use(state: &AppState, verified: &mut Verified) -> bool {
     if let Some(idle) = policy.idle_timeout {
         state.touches.saw(&record.session.id, now, idle);
     }
+    // API keys are rolled, never renewed: their expiry is fixed when they are created.
     let renew = (policy.auto_renew
+        && record.session.kind == TokenKind::Session
         && auto_renew_due(now, record.session.renewed, policy.token_ttl))
     .then(|| policy.expiry(now, record.session.created));
     if renew.is_none() && now - record.session.last_used < LAST_USED_GRANULARITY {
@@ -210,6 +213,8 @@ pub async fn issue(state: &AppState, issue: Issue) -> AppResult<Issued> {
         expiry: crate::policy::expiry(now, now, client.token_ttl, client.max_lifetime),
         digest: minted.digest.clone(),
         hint: minted.hint.clone(),
+        name: None,
+        scopes: None,
     };
     let cap = client
         .max_sessions

@@ -39,6 +39,8 @@ struct AuthRow {
     transport: String,
     idle_timeout: Option<i64>,
     previous_until: Option<i64>,
+    key_name: Option<String>,
+    scopes: Option<String>,
     rotate_on_refresh: bool,
     /// Set when the (user, client) pair has an override row.
     override_client_id: Option<i32>,
@@ -75,6 +77,8 @@ impl AuthRow {
                 expiry: self.expiry,
                 authenticated_at: self.authenticated_at,
                 token_hint: self.token_hint,
+                name: self.key_name,
+                scopes: crate::scopes::from_stored(self.scopes.as_deref()),
             },
             user: UserInfo {
                 id: self.user_id,
@@ -145,7 +149,9 @@ async fn read(
             S::AuthenticatedAt,
             S::TokenHint,
             S::PreviousUntil,
+            S::Scopes,
         ])
+        .column_as(S::Name, "key_name")
         .columns([
             user::Column::Username,
             user::Column::IsActive,

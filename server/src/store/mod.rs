@@ -3,10 +3,12 @@
 //! transaction, and returns SeaORM's own `DbErr`: the mapping to HTTP answers is made once, in
 //! `crate::error`.
 
+pub mod apikeys;
 pub mod auth;
 pub mod clients;
 pub mod events;
 pub mod sessions;
 pub mod settings;
+pub mod signing_keys;
 pub mod throttles;
 pub mod users;

@@ -21,6 +21,10 @@ pub struct NewSession {
     pub expiry: Option<i64>,
     pub digest: TokenDigest,
     pub hint: String,
+    /// An API key's name (`None` for sessions).
+    pub name: Option<String>,
+    /// An API key's stored scopes (`None` = unrestricted, and for sessions).
+    pub scopes: Option<String>,
 }
 
 /// Inserts a session created at `now`.
@@ -47,6 +51,8 @@ pub async fn insert(
         previous_digest: Set(None),
         previous_until: Set(None),
         rotated_token: Set(None),
+        name: Set(new.name),
+        scopes: Set(new.scopes),
     };
     session::Entity::insert(model).exec_with_returning(db).await
 }
@@ -137,7 +143,7 @@ pub async fn delete_for_user(
     Ok(live_rows.rows_affected)
 }
 
-fn live(now: i64) -> Condition {
+pub(super) fn live(now: i64) -> Condition {
     Condition::all()
         .add(
             Condition::any()
@@ -280,20 +286,6 @@ pub async fn find_for_user(
         .filter(live(now))
         .one(db)
         .await
-}
-
-/// A user's API key, live or not, with its client's name.
-pub async fn find_api_key(
-    db: &impl ConnectionTrait,
-    user_id: i32,
-) -> Result<Option<(session::Model, String)>, DbErr> {
-    let row = session::Entity::find()
-        .find_also_related(client::Entity)
-        .filter(session::Column::UserId.eq(user_id))
-        .filter(session::Column::Kind.eq(TokenKind::ApiKey.as_str()))
-        .one(db)
-        .await?;
-    Ok(row.map(|(s, c)| (s, c.map(|c| c.name).unwrap_or_default())))
 }
 
 /// Ends the user's least recently used sessions on a client until at most `max` are live.

@@ -1,12 +1,13 @@
 //! What each subcommand does, and how failures are put to the person.
 
 use crate::terminal::{
-    default_device_name, expires, normalize, print_sessions, read_password, time,
+    default_device_name, expires, normalize, print_api_keys, print_sessions, read_password, scopes,
+    time,
 };
 use crate::{ApikeyAction, Cli, Command, DEFAULT_SERVER};
 use chrono::{DateTime, Utc};
 use example_client::credentials::{Credentials, Store, StoreError};
-use example_client::{Client, Error};
+use example_client::{Client, Error, NewApiKey, NewApiKeyRequest};
 
 /// Runs the command line; `Err` is the message for stderr.
 pub async fn run(cli: Cli) -> Result<(), String> {
@@ -66,7 +67,23 @@ fn describe(failure: &Failure, server: &str) -> String {
                 "The server is limiting requests: wait {} seconds and try again.",
                 retry_after.unwrap_or(1)
             ),
-            Error::Api { code, detail, .. } => format!("{detail} ({code})"),
+            Error::Api {
+                code,
+                detail,
+                fields,
+                ..
+            } => {
+                // A validation_error says which input was wrong: `name: Enter 1–100 …`.
+                let fields: Vec<String> = fields
+                    .iter()
+                    .map(|(field, messages)| format!("{field}: {}", messages.join(" ")))
+                    .collect();
+                if fields.is_empty() {
+                    format!("{detail} ({code})")
+                } else {
+                    format!("{detail} ({code}) {}", fields.join("; "))
+                }
+            }
             Error::InvalidInput(message) => message.clone(),
             Error::Unexpected { .. } | Error::Transport(_) => {
                 format!("Could not talk to the Tessera server at {server}: {e}")
@@ -231,7 +248,7 @@ impl Device {
             },
             Command::RevokeOthers => {
                 let n = self.client.revoke_others().await?;
-                println!("Revoked {n} other session(s); this one and the API key remain.");
+                println!("Revoked {n} other session(s); this one and your API keys remain.");
             }
             Command::Refresh => {
                 let expiry = self.renew().await?;
@@ -260,7 +277,7 @@ impl Device {
         };
         self.store.remove()?;
         if everywhere {
-            println!("Logged out of every session and deleted the API key{note}.");
+            println!("Logged out of every session and deleted every API key{note}.");
         } else {
             println!("Logged out{note}.");
         }
@@ -270,15 +287,34 @@ impl Device {
     async fn apikey(&self, action: ApikeyAction) -> Result<(), Failure> {
         let plain = |s: &str| Err(Failure::Plain(s.to_string()));
         match action {
+            ApikeyAction::List => {
+                let keys = self.client.api_keys().await?;
+                if keys.is_empty() {
+                    eprintln!(
+                        "You have no API keys. Create one with: \
+                         tessera-client apikey create --name NAME"
+                    );
+                } else {
+                    print_api_keys(&keys);
+                }
+            }
             ApikeyAction::Show => match self.client.api_key().await {
                 Err(e) if e.code() == Some("not_found") => {
                     return plain(
-                        "You have no API key. Create one with: tessera-client apikey create",
+                        "You have no API key named \"default\". Create one with: \
+                         tessera-client apikey create (all your keys: tessera-client apikey list)",
                     );
                 }
                 other => {
                     let key = other?;
-                    println!("API key {}… on client {}", key.token_hint, key.client);
+                    println!(
+                        "API key {}… on client {} (id {}, name \"{}\", scopes {})",
+                        key.token_hint,
+                        key.client,
+                        key.id,
+                        key.name,
+                        scopes(key.scopes.as_deref())
+                    );
                     println!(
                         "created {}, last used {}",
                         time(key.created),
@@ -287,24 +323,60 @@ impl Device {
                     println!("it {}", expires(key.expiry));
                 }
             },
-            ApikeyAction::Create => match self.client.create_api_key().await {
-                Err(e) if e.code() == Some("conflict") => {
-                    return plain(
-                        "You already have an API key. Delete it first with: tessera-client apikey delete",
-                    );
-                }
+            ApikeyAction::Create { name: None, .. } => {
+                let new = match self.client.create_api_key().await {
+                    // 409: a live `default` key exists, or the user holds the most keys allowed.
+                    Err(e) if e.code() == Some("conflict") => {
+                        if self.client.api_key().await.is_ok() {
+                            return plain(
+                                "You already have an API key named \"default\". Delete it first \
+                                 with: tessera-client apikey delete, or create another with: \
+                                 tessera-client apikey create --name NAME",
+                            );
+                        }
+                        return Err(e.into());
+                    }
+                    other => other?,
+                };
+                print_new_key(&new, "API key");
+            }
+            ApikeyAction::Create {
+                name: Some(name),
+                scopes,
+                no_scopes,
+                expires_in,
+            } => {
+                let req = NewApiKeyRequest {
+                    name,
+                    scopes: (no_scopes || !scopes.is_empty()).then_some(scopes),
+                    expires_in,
+                };
+                print_new_key(&self.client.create_named_api_key(&req).await?, "API key");
+            }
+            ApikeyAction::Roll { id, grace } => match self.client.roll_api_key(&id, grace).await {
+                Err(e) if e.code() == Some("not_found") => return Err(no_key_with_id(&id)),
                 other => {
                     let new = other?;
-                    // The key alone on stdout, so that scripts can capture it.
-                    println!("{}", new.token);
-                    eprintln!(
-                        "This is the only time the API key is shown: store it now. It {}.",
-                        expires(new.key.expiry)
-                    );
+                    print_new_key(&new, "new API key");
+                    match grace.unwrap_or(0) {
+                        0 => eprintln!("The old one no longer works."),
+                        n => eprintln!("The old one keeps working for {n} more seconds."),
+                    }
                 }
             },
-            ApikeyAction::Delete => match self.client.delete_api_key().await {
-                Err(e) if e.code() == Some("not_found") => return plain("You have no API key."),
+            ApikeyAction::Delete { id: Some(id) } => {
+                match self.client.delete_api_key_by_id(&id).await {
+                    Err(e) if e.code() == Some("not_found") => return Err(no_key_with_id(&id)),
+                    other => {
+                        other?;
+                        println!("Deleted API key {id}.");
+                    }
+                }
+            }
+            ApikeyAction::Delete { id: None } => match self.client.delete_api_key().await {
+                Err(e) if e.code() == Some("not_found") => {
+                    return plain("You have no API key named \"default\".");
+                }
                 other => {
                     other?;
                     println!("Deleted the API key.");
@@ -313,4 +385,27 @@ impl Device {
         }
         Ok(())
     }
+}
+
+/// Prints a new secret alone on stdout, so that scripts can capture it, and the rest on stderr.
+fn print_new_key(new: &NewApiKey, what: &str) {
+    println!("{}", new.token);
+    let key = &new.key;
+    eprintln!(
+        "This is the only time the {what} is shown: store it now. It {}.",
+        expires(key.expiry)
+    );
+    eprintln!(
+        "Key {} \"{}\", scopes {}.",
+        key.id,
+        key.name,
+        scopes(key.scopes.as_deref())
+    );
+}
+
+/// The failure for an id that names none of the person's keys.
+fn no_key_with_id(id: &str) -> Failure {
+    Failure::Plain(format!(
+        "You have no API key with id {id}. List them with: tessera-client apikey list"
+    ))
 }

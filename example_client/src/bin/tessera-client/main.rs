@@ -4,7 +4,10 @@
 //! ```text
 //! tessera-client --server http://127.0.0.1:8080 login --username alice --client cli
 //! tessera-client whoami | sessions | revoke ID | revoke-others | refresh
-//! tessera-client apikey show | apikey create | apikey delete
+//! tessera-client apikey list
+//! tessera-client apikey create --name NAME [--scope SCOPE]... [--expires-in 30d]
+//! tessera-client apikey roll ID [--grace 30] | apikey delete ID
+//! tessera-client apikey show | apikey create | apikey delete      (the key named `default`)
 //! tessera-client logout | logout-all
 //! ```
 //!
@@ -17,6 +20,7 @@ mod terminal;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
+use terminal::parse_seconds;
 
 /// The server used when neither `--server` nor `TESSERA_SERVER` names one.
 const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
@@ -61,30 +65,73 @@ enum Command {
         /// The session id, as `sessions` lists it.
         id: String,
     },
-    /// End every session of yours except this one (the API key stays).
+    /// End every session of yours except this one (the API keys stay).
     RevokeOthers,
     /// Renew the token now and show the new expiry.
     Refresh,
     /// End this session and delete the stored token.
     Logout,
-    /// End every session of yours and your API key, and delete the stored token.
+    /// End every session of yours and every API key, and delete the stored token.
     LogoutAll,
-    /// Your API access key, for scripts and services.
+    /// Your API keys, for scripts and services.
+    ///
+    /// Without an id or --name, `show`, `create` and `delete` work on the key named `default`,
+    /// as they did when a user had one key (the v1 /api/auth/apiaccess endpoints), so scripts
+    /// written for them keep working. `list`, `create --name`, `roll ID` and `delete ID` work
+    /// on any of your keys.
     Apikey {
         #[command(subcommand)]
         action: ApikeyAction,
     },
 }
 
-/// What to do with the API key.
-#[derive(Debug, Clone, Copy, Subcommand)]
+/// What to do with API keys.
+#[derive(Debug, Clone, Subcommand)]
 enum ApikeyAction {
-    /// Show the key's details (not its secret).
+    /// List your live API keys, newest first (never their secrets).
+    List,
+    /// Show the details of the key named `default` (not its secret).
     Show,
-    /// Create the key and print it, the only time it is shown.
-    Create,
-    /// Delete the key.
-    Delete,
+    /// Create a key and print it alone on stdout, the only time it is shown.
+    ///
+    /// Without --name: the unrestricted key named `default`, never expiring unless the
+    /// API-access client's policy says otherwise (what `apikey create` always did; refused
+    /// while one exists). With --name: a named key, optionally scoped and expiring.
+    Create {
+        /// The key's name, unique among your keys (compared exactly).
+        #[arg(long)]
+        name: Option<String>,
+        /// A scope the key holds (repeat, or separate with commas); without any the key is
+        /// unrestricted. A scoped key may only call me, verify and token.
+        #[arg(
+            long = "scope",
+            value_name = "SCOPE",
+            value_delimiter = ',',
+            requires = "name"
+        )]
+        scopes: Vec<String>,
+        /// Make a key that holds no scope at all (it may still call me, verify and token).
+        #[arg(long, requires = "name", conflicts_with = "scopes")]
+        no_scopes: bool,
+        /// Expire the key after this long: seconds (3600) or 30s, 15m, 12h, 30d; at least 60 s.
+        /// Default: the API-access client's policy (never, on the default `api` client).
+        #[arg(long, value_name = "DURATION", value_parser = parse_seconds, requires = "name")]
+        expires_in: Option<u64>,
+    },
+    /// Give a key a new secret and print it alone on stdout (same id, name, scopes, expiry).
+    Roll {
+        /// The key's id, as `apikey list` shows it.
+        id: String,
+        /// How long the old secret keeps working: seconds (30) or 30s, 15m, 12h; at most 1 day.
+        /// Default 0: the old secret stops working at once.
+        #[arg(long, value_name = "DURATION", value_parser = parse_seconds)]
+        grace: Option<u64>,
+    },
+    /// Delete a key: the one with this id, or without an id the key named `default`.
+    Delete {
+        /// The key's id, as `apikey list` shows it.
+        id: Option<String>,
+    },
 }
 
 #[tokio::main]

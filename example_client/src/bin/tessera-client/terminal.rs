@@ -1,5 +1,5 @@
-//! Talking to the person: the password prompt, the device's default name, and how sessions
-//! and times are shown.
+//! Talking to the person: the password prompt, the device's default name, how sessions, API
+//! keys and times are shown, and how durations are read.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
@@ -21,6 +21,73 @@ pub fn print_sessions(sessions: &[example_client::Session]) {
             s.expiry.map_or_else(|| "never".to_string(), time)
         );
     }
+}
+
+/// Prints API keys as a table whose columns fit their contents. SCOPES is `*` for an
+/// unrestricted key, `-` for one that holds no scope, else the scopes joined by commas.
+pub fn print_api_keys(keys: &[example_client::ApiKey]) {
+    const HEADER: [&str; 6] = ["ID", "NAME", "SCOPES", "EXPIRES", "LAST USED", "HINT"];
+    let rows: Vec<[String; 6]> = keys
+        .iter()
+        .map(|k| {
+            [
+                k.id.clone(),
+                k.name.clone(),
+                scopes(k.scopes.as_deref()),
+                k.expiry.map_or_else(|| "never".to_string(), time),
+                time(k.last_used),
+                k.token_hint.clone(),
+            ]
+        })
+        .collect();
+    let mut widths = HEADER.map(|h| h.chars().count());
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: [&str; 6]| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        println!("{}", padded.join("  ").trim_end());
+    };
+    line(HEADER);
+    for row in &rows {
+        line(row.each_ref().map(String::as_str));
+    }
+}
+
+/// A key's scopes for display: `*` unrestricted, `-` none, else joined by commas.
+pub fn scopes(scopes: Option<&[String]>) -> String {
+    match scopes {
+        None => "*".to_string(),
+        Some([]) => "-".to_string(),
+        Some(list) => list.join(","),
+    }
+}
+
+/// A duration flag: whole seconds (`3600`), or a number with a unit as the server's command
+/// line takes them: `30s`, `15m`, `12h`, `30d`. Whether it is in range is the server's call.
+pub fn parse_seconds(s: &str) -> Result<u64, String> {
+    let err = || format!("invalid duration {s:?}: use seconds (3600) or 30s, 15m, 12h, 30d");
+    let s = s.trim();
+    let (num, mult) = match s.char_indices().last() {
+        Some((i, 's')) => (&s[..i], 1),
+        Some((i, 'm')) => (&s[..i], 60),
+        Some((i, 'h')) => (&s[..i], 3600),
+        Some((i, 'd')) => (&s[..i], 86_400),
+        _ => (s, 1),
+    };
+    if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(err());
+    }
+    num.parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("duration {s:?} is too long"))
 }
 
 /// A time as RFC 3339 to the second.

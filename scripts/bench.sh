@@ -3,7 +3,7 @@
 # it on a fresh SQLite database, seeds a user, and runs a fixed load against /healthz (the
 # in-process ceiling), GET /api/auth/me, GET /api/auth/verify (with a bearer token, and with the
 # session cookie of the `browser` client, whose idle timeout is checked on every use, and with a
-# scoped API key in X-Api-Key and `?scope=`) and
+# scoped API key in X-Api-Key and `?scope=`, and with `?jwt=true`) and
 # POST /api/auth/login:
 # keep-alive, wrk -t2 -c16, DURATION seconds each. Prints req/s, p50, p99, the ratio of each to
 # /healthz from the same run, the Argon2 bound (cores / one login's time on one connection),
@@ -73,6 +73,7 @@ run healthz -t2 -c16 -d"${DURATION}s" $B/healthz
 run me -t2 -c16 -d"${DURATION}s" -H "Authorization: Bearer $TOKEN" $B/api/auth/me
 run verify -t2 -c16 -d"${DURATION}s" -H "Authorization: Bearer $TOKEN" $B/api/auth/verify
 run verify_cookie -t2 -c16 -d"${DURATION}s" -H "Cookie: $COOKIE" $B/api/auth/verify
+run verify_jwt -t2 -c16 -d"${DURATION}s" -H "Authorization: Bearer $TOKEN" "$B/api/auth/verify?jwt=true"
 run verify_apikey -t2 -c16 -d"${DURATION}s" -H "X-Api-Key: $APIKEY" "$B/api/auth/verify?scope=reports:read"
 run argon2 -t1 -c1 -d5s -s "$WORK/login.lua" $B/api/auth/login
 run login -t2 -c16 -d"${DURATION}s" -s "$WORK/login.lua" $B/api/auth/login
@@ -100,10 +101,11 @@ bound = cores / (one_login_ms / 1000)
 print(f"\nTessera benchmark: {cores} cores, {sessions} seeded sessions, wrk -t2 -c16 keep-alive\n")
 print(f"| endpoint | req/s | p50 ms | p99 ms | vs /healthz | non-2xx |")
 print(f"|---|---|---|---|---|---|")
-for name, label in [("healthz", "GET /healthz"), ("me", "GET /api/auth/me"), ("verify", "GET /api/auth/verify"), ("verify_cookie", "GET /api/auth/verify (cookie)"), ("verify_apikey", "GET /api/auth/verify?scope= (X-Api-Key)"), ("login", "POST /api/auth/login")]:
+for name, label in [("healthz", "GET /healthz"), ("me", "GET /api/auth/me"), ("verify", "GET /api/auth/verify"), ("verify_cookie", "GET /api/auth/verify (cookie)"), ("verify_apikey", "GET /api/auth/verify?scope= (X-Api-Key)"), ("verify_jwt", "GET /api/auth/verify?jwt=true"), ("login", "POST /api/auth/login")]:
     rps, p50, p99, errors = parse(name)
     print(f"| {label} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {100 * rps / base:.1f} % | {errors} |")
 login = parse("login")[0]
+print(f"\nverify?jwt=true reaches {100 * parse('verify_jwt')[0] / parse('verify')[0]:.1f} % of verify in the same run")
 print(f"\nArgon2 bound: {cores} cores / {one_login_ms:.1f} ms per login = {bound:.0f} logins/s; login reaches {100 * login / bound:.0f} % of it")
 print(f"Peak RSS of the server: {rss_kb / 1024:.1f} MB")
 PY

@@ -221,6 +221,10 @@ impl TestApp {
         server::service::clients::seed_defaults(&state)
             .await
             .expect("seed clients");
+        // As `tessera serve` starts: a current and a next signing key.
+        server::service::keys::ensure(&state)
+            .await
+            .expect("create the signing keys");
         let router = server::app(state.clone());
         Self {
             state,

@@ -46,7 +46,12 @@ async fn verify_with_jwt_true_adds_a_jwt_signed_by_the_current_key() {
     let published = jwks(&app).await;
     let next = kid_in(&keys, "next");
     let entry = published.iter().find(|k| k["kid"] == next.as_str());
-    let other = decode_with(&raw, entry.expect("next is published"), PUBLIC_URL, PUBLIC_URL);
+    let other = decode_with(
+        &raw,
+        entry.expect("next is published"),
+        PUBLIC_URL,
+        PUBLIC_URL,
+    );
     assert!(other.is_err(), "a JWT verified by another key: {other:?}");
 }
 
@@ -132,7 +137,9 @@ async fn only_a_scoped_key_carries_a_scope_claim() {
     let two = ["reports:read", "reports:write"];
     let both = api_key(&app, &alice.token, "both", Some(&two[..])).await;
     let by_key = async |key: &Key| {
-        let res = app.send(by_api_key(Method::GET, VERIFY_JWT, &key.token)).await;
+        let res = app
+            .send(by_api_key(Method::GET, VERIFY_JWT, &key.token))
+            .await;
         verified(&app, &jwt_of(&res)).await
     };
 
@@ -145,13 +152,18 @@ async fn only_a_scoped_key_carries_a_scope_claim() {
     assert_eq!(jwt.claims["sid"], reads.id);
     assert_eq!(jwt.claims["client_id"], "api");
     assert_eq!(jwt.claims["sub"], alice.user_id.to_string());
-    assert_eq!(jwt.int("exp"), jwt.int("iat") + JWT_TTL, "a key without expiry");
+    assert_eq!(
+        jwt.int("exp"),
+        jwt.int("iat") + JWT_TTL,
+        "a key without expiry"
+    );
     assert_at(
         jwt.int("auth_time"),
         micros(&reads.json["created"]),
         "a key's creation is its proof",
     );
-    let mut scopes: Vec<&str> = by_key(&both).await.str("scope").split(' ').collect();
+    let claims = by_key(&both).await;
+    let mut scopes: Vec<&str> = claims.str("scope").split(' ').collect();
     scopes.sort_unstable();
     assert_eq!(scopes, two, "space-separated");
 
@@ -162,7 +174,9 @@ async fn only_a_scoped_key_carries_a_scope_claim() {
     assert!(jwt.claims.get("scope").is_none(), "a session");
 
     // A scoped key may exchange itself for a JWT, by X-Api-Key or by Authorization.
-    let res = app.send(by_api_key(Method::POST, TOKEN, &reads.token)).await;
+    let res = app
+        .send(by_api_key(Method::POST, TOKEN, &reads.token))
+        .await;
     let jwt = verified(&app, &access_token_of(&res).0).await;
     assert_eq!(jwt.claims["scope"], "reports:read");
     let jwt = verified(&app, &access_token(&app, &reads.token).await.0).await;
@@ -178,10 +192,21 @@ async fn the_jwt_parameter_is_true_or_false() {
     assert!(res.json.get("jwt").is_none(), "{:?}", res.json);
     assert!(res.headers.get("x-auth-jwt").is_none());
     for value in ["maybe", "1", "yes"] {
-        let res = app.get(&format!("{VERIFY}?jwt={value}"), &alice.token).await;
-        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{value}: {:?}", res.json);
+        let res = app
+            .get(&format!("{VERIFY}?jwt={value}"), &alice.token)
+            .await;
+        assert_eq!(
+            res.status,
+            StatusCode::BAD_REQUEST,
+            "{value}: {:?}",
+            res.json
+        );
         assert_eq!(res.code(), "validation_error", "{value}");
-        assert!(res.json["fields"]["jwt"].is_array(), "{value}: {:?}", res.json);
+        assert!(
+            res.json["fields"]["jwt"].is_array(),
+            "{value}: {:?}",
+            res.json
+        );
         assert!(res.headers.get("x-auth-jwt").is_none());
         assert!(res.headers.get("x-auth-user-id").is_none());
     }
@@ -215,7 +240,9 @@ async fn a_cookie_session_exchanges_only_with_its_csrf_token() {
     assert_eq!(jwt.claims["sid"], browser.session_id);
 
     // verify is a GET: the cookie alone is enough.
-    let res = app.send(by_cookie(Method::GET, VERIFY_JWT, &browser.token, &[])).await;
+    let res = app
+        .send(by_cookie(Method::GET, VERIFY_JWT, &browser.token, &[]))
+        .await;
     let jwt = verified(&app, &jwt_of(&res)).await;
     assert_eq!(jwt.claims["sid"], browser.session_id);
 }

@@ -10,7 +10,9 @@ async fn exp_never_passes_the_sessions_expiry() {
     let app = TestApp::new().await;
     let admin = app.admin().await;
     let short = json!({"name": "short", "token_ttl": 120});
-    let res = app.post("/api/admin/clients", Some(&admin.token), short).await;
+    let res = app
+        .post("/api/admin/clients", Some(&admin.token), short)
+        .await;
     assert_eq!(res.status, StatusCode::CREATED, "{:?}", res.json);
     let alice = app.user_with_login("alice", "short").await;
     let expiry = micros(&session_of(&app, &alice.token).await["expiry"]);
@@ -32,7 +34,11 @@ async fn exp_never_passes_the_sessions_expiry() {
     assert_eq!(again, first.raw, "30 s into a 120 s lifetime");
     let (raw, expires_in) = access_token(&app, &alice.token).await;
     let exchanged = verified(&app, &raw).await;
-    assert_eq!(exchanged.int("exp"), first.int("exp"), "still the session's");
+    assert_eq!(
+        exchanged.int("exp"),
+        first.int("exp"),
+        "still the session's"
+    );
     assert_eq!(expires_in, exchanged.int("exp") - exchanged.int("iat"));
     assert_eq!(expires_in, 90);
 
@@ -44,7 +50,9 @@ async fn exp_never_passes_the_sessions_expiry() {
 
     // An API key that expires sooner than the JWT would.
     let body = json!({"name": "brief", "expires_in": 100});
-    let res = app.post("/api/auth/apikeys", Some(&alice.token), body).await;
+    let res = app
+        .post("/api/auth/apikeys", Some(&alice.token), body)
+        .await;
     assert_eq!(res.status, StatusCode::CREATED, "{:?}", res.json);
     let key_expiry = micros(&res.json["expiry"]);
     let key = res.json["token"].as_str().unwrap().to_string();
@@ -62,7 +70,11 @@ async fn verify_reuses_a_jwt_for_less_than_half_its_lifetime() {
     let first = verify_jwt(&app, &alice.token).await;
     assert_eq!(verify_jwt(&app, &alice.token).await, first, "at once");
     app.clock.advance_secs(149.0);
-    assert_eq!(verify_jwt(&app, &alice.token).await, first, "149 s into 300");
+    assert_eq!(
+        verify_jwt(&app, &alice.token).await,
+        first,
+        "149 s into 300"
+    );
 
     app.clock.advance_secs(2.0);
     let second = verify_jwt(&app, &alice.token).await;
@@ -95,7 +107,11 @@ async fn the_reuse_window_follows_the_jwt_lifetime() {
     assert_eq!(expires_in, 60);
 
     app.clock.advance_secs(29.0);
-    assert_eq!(verify_jwt(&app, &alice.token).await, first.raw, "29 s into 60");
+    assert_eq!(
+        verify_jwt(&app, &alice.token).await,
+        first.raw,
+        "29 s into 60"
+    );
     app.clock.advance_secs(2.0);
     let second = verify_jwt(&app, &alice.token).await;
     assert_ne!(second, first.raw, "31 s into 60");
@@ -116,7 +132,10 @@ async fn a_rotation_ends_the_reuse() {
     let rotated = rotate(&app, &admin.token).await;
     assert_eq!(kid_in(&rotated, "current"), next);
     let second = verify_jwt(&app, &alice.token).await;
-    assert_ne!(second, first.raw, "never one signed by a key no longer current");
+    assert_ne!(
+        second, first.raw,
+        "never one signed by a key no longer current"
+    );
     let second = verified(&app, &second).await;
     assert_eq!(second.kid(), next);
     assert_ne!(second.str("jti"), first.str("jti"));

@@ -34,7 +34,9 @@ async fn introspection_of_a_scoped_key_names_every_field() {
     let app = TestApp::new().await;
     let (admin, alice) = admin_and_alice(&app).await;
     let body = json!({"name": "reads", "scopes": ["reports:read"], "expires_in": 3600});
-    let res = app.post("/api/auth/apikeys", Some(&alice.token), body).await;
+    let res = app
+        .post("/api/auth/apikeys", Some(&alice.token), body)
+        .await;
     assert_eq!(res.status, StatusCode::CREATED, "{:?}", res.json);
     let (token, id) = (res.json["token"].as_str().unwrap(), &res.json["id"]);
     let created = unix(&res.json["created"]);
@@ -57,8 +59,14 @@ async fn introspection_and_the_jwt_tell_the_same_story() {
     let seen = introspect(&app, &admin.token, &alice.token).await;
     let jwt = verified(&app, &access_token(&app, &alice.token).await.0).await;
     assert_eq!(seen["active"], true);
-    assert_eq!(jwt.claims["auth_time"], seen["auth_time"], "the re-authentication");
-    assert_ne!(seen["auth_time"], seen["iat"], "iat is the session's creation");
+    assert_eq!(
+        jwt.claims["auth_time"], seen["auth_time"],
+        "the re-authentication"
+    );
+    assert_ne!(
+        seen["auth_time"], seen["iat"],
+        "iat is the session's creation"
+    );
     assert_eq!(jwt.claims["sub"], seen["sub"]);
     assert_eq!(jwt.claims["client_id"], seen["client_id"]);
     assert_eq!(jwt.claims["sid"], seen["session_id"]);
@@ -80,10 +88,14 @@ async fn rfc7009_ends_a_scoped_key_and_a_cookie_session() {
     let app = TestApp::new().await;
     let (admin, alice) = admin_and_alice(&app).await;
     let key = api_key(&app, &alice.token, "reads", Some(&["reports:read"][..])).await;
-    let res = app.send(by_api_key(Method::GET, VERIFY_JWT, &key.token)).await;
+    let res = app
+        .send(by_api_key(Method::GET, VERIFY_JWT, &key.token))
+        .await;
     jwt_of(&res);
     revoke(&app, &key.token).await;
-    let res = app.send(by_api_key(Method::GET, VERIFY_JWT, &key.token)).await;
+    let res = app
+        .send(by_api_key(Method::GET, VERIFY_JWT, &key.token))
+        .await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{:?}", res.json);
     assert_eq!(res.code(), "invalid_token");
     assert!(res.headers.get("x-auth-jwt").is_none());
@@ -110,7 +122,12 @@ async fn a_jwt_is_never_a_tessera_credential() {
     let (jwt, _) = access_token(&app, &alice.token).await;
     for path in [ME, VERIFY, VERIFY_JWT] {
         let res = app.get(path, &jwt).await;
-        assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{path}: {:?}", res.json);
+        assert_eq!(
+            res.status,
+            StatusCode::UNAUTHORIZED,
+            "{path}: {:?}",
+            res.json
+        );
         assert_eq!(res.code(), "invalid_token", "{path}");
         assert!(res.headers.get("x-auth-user-id").is_none());
     }

@@ -4,10 +4,11 @@
 //! reuse window of verify; the key list, rotation, publication and purge of retired keys; the
 //! authorization-server metadata; two instances on one database; `tessera keys`.
 //!
-//! Shared here: the paths, a decoder that checks a JWT's signature against a JWKS, and helpers
-//! that mint JWTs, list and rotate keys, and compare unix seconds with the injected clock.
-//! `exp` is never checked against the wall clock (the tests move their own clock): the tests
-//! compare it with the injected one.
+//! Shared here: the paths, a decoder that checks a JWT's signature against a JWKS as a
+//! resource server would, and unix seconds compared with the injected clock; `calls.rs` holds
+//! the requests (minting JWTs, listing and rotating keys, API keys). `exp` is never checked
+//! against the wall clock (the tests move their own clock): the tests compare it with the
+//! injected one.
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
@@ -20,12 +21,15 @@ use server::Settings;
 use server::clock::Clock;
 use tests::{Login, PASSWORD, TestApp, TestResponse};
 
+mod calls;
 mod claims;
 mod cli;
 mod expiry;
 mod instances;
 mod introspection;
 mod keys;
+
+use calls::*;
 
 const OK: StatusCode = StatusCode::OK;
 const VERIFY: &str = "/api/auth/verify";
@@ -109,8 +113,8 @@ fn decode_with(
     issuer: &str,
     audience: &str,
 ) -> Result<Value, jsonwebtoken::errors::Error> {
-    let jwk: Jwk = serde_json::from_value(entry.clone())
-        .unwrap_or_else(|e| panic!("not a JWK: {entry}: {e}"));
+    let jwk: Jwk =
+        serde_json::from_value(entry.clone()).unwrap_or_else(|e| panic!("not a JWK: {entry}: {e}"));
     let key = DecodingKey::from_jwk(&jwk)?;
     let mut validation = Validation::new(Algorithm::EdDSA);
     validation.set_issuer(&[issuer]);
@@ -176,107 +180,18 @@ fn kids(items: &[Value]) -> Vec<String> {
     kids
 }
 
+/// The items (keys, JWKS entries) ordered by kid, for comparing lists whose order may tie.
+fn by_kid(items: &[Value]) -> Vec<Value> {
+    let mut items = items.to_vec();
+    items.sort_by(|x, y| x["kid"].as_str().cmp(&y["kid"].as_str()));
+    items
+}
+
 /// These kids, sorted.
 fn sorted<S: AsRef<str>>(kids: &[S]) -> Vec<String> {
     let mut kids: Vec<String> = kids.iter().map(|k| k.as_ref().to_string()).collect();
     kids.sort_unstable();
     kids
-}
-
-/// GET /api/admin/keys as `admin`, asserting 200 and a list.
-async fn key_list(app: &TestApp, admin: &str) -> Vec<Value> {
-    let res = app.get(KEYS, admin).await;
-    assert_eq!(res.status, OK, "{:?}", res.json);
-    res.json
-        .as_array()
-        .unwrap_or_else(|| panic!("not a list: {:?}", res.json))
-        .clone()
-}
-
-/// POST /api/admin/keys/rotate (no body) as `admin`, asserting 200; returns the new list.
-async fn rotate(app: &TestApp, admin: &str) -> Vec<Value> {
-    let res = app.call(Method::POST, ROTATE, Some(admin), None).await;
-    assert_eq!(res.status, OK, "{:?}", res.json);
-    res.json
-        .as_array()
-        .unwrap_or_else(|| panic!("not a list: {:?}", res.json))
-        .clone()
-}
-
-/// The kid of the one key of `list` in `state`.
-fn kid_in(list: &[Value], state: &str) -> String {
-    let found: Vec<&Value> = list.iter().filter(|k| k["state"] == state).collect();
-    assert_eq!(found.len(), 1, "one {state} key in {list:?}");
-    found[0]["kid"].as_str().expect("a kid").to_string()
-}
-
-/// The JWT of a 200 `verify?jwt=true`, asserting the body's `jwt` and `X-Auth-Jwt` agree.
-fn jwt_of(res: &TestResponse) -> String {
-    assert_eq!(res.status, OK, "{:?}", res.json);
-    let jwt = res.json["jwt"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no jwt in {:?}", res.json));
-    assert_eq!(res.header("x-auth-jwt"), jwt, "X-Auth-Jwt is the body's jwt");
-    jwt.to_string()
-}
-
-/// `verify?jwt=true` with a bearer token; returns the JWT.
-async fn verify_jwt(app: &TestApp, token: &str) -> String {
-    jwt_of(&app.get(VERIFY_JWT, token).await)
-}
-
-/// POST /api/auth/token with a bearer token and no body.
-async fn exchange(app: &TestApp, token: &str) -> TestResponse {
-    app.call(Method::POST, TOKEN, Some(token), None).await
-}
-
-/// The (JWT, `expires_in`) of a 200 token exchange, asserting the answer's shape.
-fn access_token_of(res: &TestResponse) -> (String, i64) {
-    assert_eq!(res.status, OK, "{:?}", res.json);
-    assert_eq!(
-        field_names(&res.json),
-        ["access_token", "expires_in", "token_type"]
-    );
-    assert_eq!(res.json["token_type"], "Bearer");
-    assert_eq!(res.header("cache-control"), "no-store");
-    let jwt = res.json["access_token"].as_str().expect("a string");
-    let expires_in = res.json["expires_in"].as_i64().expect("an integer");
-    (jwt.to_string(), expires_in)
-}
-
-/// A token exchange with a bearer token, asserting 200; returns (JWT, `expires_in`).
-async fn access_token(app: &TestApp, token: &str) -> (String, i64) {
-    access_token_of(&exchange(app, token).await)
-}
-
-/// `method path` carrying `key` in `X-Api-Key` only, without a body.
-fn by_api_key(method: Method, path: &str, key: &str) -> Request<Body> {
-    Request::builder()
-        .method(method)
-        .uri(path)
-        .header("x-api-key", key)
-        .body(Body::empty())
-        .unwrap()
-}
-
-/// An API key: (token, id, the creation answer).
-async fn api_key(app: &TestApp, token: &str, name: &str, scopes: Option<&[&str]>) -> Key {
-    let body = json!({"name": name, "scopes": scopes});
-    let res = app.post("/api/auth/apikeys", Some(token), body).await;
-    assert_eq!(res.status, StatusCode::CREATED, "{:?}", res.json);
-    Key {
-        token: res.json["token"].as_str().expect("a token").to_string(),
-        id: res.json["id"].as_str().expect("an id").to_string(),
-        json: res.json.clone(),
-    }
-}
-
-/// A created API key.
-#[derive(Debug, Clone)]
-struct Key {
-    token: String,
-    id: String,
-    json: Value,
 }
 
 /// The names of an object's fields, sorted.
@@ -313,39 +228,4 @@ fn assert_at(got: i64, micros: i64, what: &str) {
 /// The server's now, in microseconds.
 fn now(app: &TestApp) -> i64 {
     app.clock.now_micros()
-}
-
-/// The session Alice's `token` is, as `/api/auth/me` shows it.
-async fn session_of(app: &TestApp, token: &str) -> Value {
-    let res = app.get(ME, token).await;
-    assert_eq!(res.status, OK, "{:?}", res.json);
-    res.json["session"].clone()
-}
-
-/// Re-authenticates the session of `token` with the test password; returns the new
-/// `authenticated_at` in microseconds.
-async fn reauthenticate(app: &TestApp, token: &str) -> i64 {
-    let res = app
-        .post(REAUTH, Some(token), json!({"password": PASSWORD}))
-        .await;
-    assert_eq!(res.status, OK, "{:?}", res.json);
-    micros(&res.json["authenticated_at"])
-}
-
-/// An app with these JWT settings on top of the defaults.
-async fn app_with(issuer: &str, audience: &str, ttl: i64) -> TestApp {
-    let settings = Settings {
-        jwt_issuer: issuer.to_string(),
-        jwt_audience: audience.to_string(),
-        jwt_ttl: ttl,
-        ..Settings::default()
-    };
-    TestApp::with_settings(settings).await
-}
-
-/// An admin and Alice on `web`.
-async fn admin_and_alice(app: &TestApp) -> (Login, Login) {
-    let admin = app.admin().await;
-    let alice = app.user_with_login("alice", "web").await;
-    (admin, alice)
 }

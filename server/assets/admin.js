@@ -100,7 +100,10 @@ function query(path, params) {
   return `${path}?${q}`;
 }
 
-const yesNo = (value, yes, no) => el('span', { class: value ? 'badge' : 'badge off' }, value ? yes : no);
+/** A badge: `yes` when `value`, else `no` (in red when `alarming`). */
+const yesNo = (value, yes, no, alarming = true) => el('span', {
+  class: value ? 'badge' : `badge ${alarming ? 'off' : 'plain'}`,
+}, value ? yes : no);
 
 // ----- users ---------------------------------------------------------------------------------
 
@@ -138,7 +141,7 @@ function userRow(u) {
   td('Id', String(u.id)),
   td('Username', ...name),
   td('Active', yesNo(u.is_active, 'Active', 'Deactivated')),
-  td('Admin', yesNo(u.is_admin, 'Admin', 'No')),
+  td('Admin', yesNo(u.is_admin, 'Admin', 'No', false)),
   td('Created', time(u.created)),
   td('Last sign-in', time(u.last_login, 'Never')),
   td('Actions', el('div', { class: 'row-actions' }, active, admin, manage)));

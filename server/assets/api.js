@@ -138,7 +138,7 @@ export function el(tag, props = {}, ...children) {
     else if (value === true) node.setAttribute(key, '');
     else node.setAttribute(key, String(value));
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null || child === false) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -371,7 +371,7 @@ export function onClick(button, action) {
 
 /**
  * A two-step button: the first click asks `question` (a string, or a function giving one) beside it, with "Yes, …" (class
- * `confirm-yes`) and "Cancel" (class `confirm-no`); only "Yes" runs `action()`.
+ * `confirm-yes`) and "Cancel" (class `confirm-no`, or Escape); only "Yes" runs `action()`.
  */
 export function confirmStep(button, question, yesLabel, action) {
   button.addEventListener('click', () => {
@@ -389,6 +389,9 @@ export function confirmStep(button, question, yesLabel, action) {
       if (button.isConnected) button.focus();
     };
     no.addEventListener('click', close);
+    box.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') close();
+    });
     yes.addEventListener('click', () => runAction(yes, async () => {
       await action();
       if (box.isConnected) close();

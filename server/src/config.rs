@@ -52,6 +52,14 @@ pub struct Config {
     /// Name of the client that issues API keys.
     #[arg(long, global = true, env = "TESSERA_API_ACCESS_CLIENT", default_value = DEFAULT_API_ACCESS_CLIENT)]
     pub api_access_client: String,
+    /// The cookie client the account page and the admin console sign in to.
+    #[arg(
+        long,
+        global = true,
+        env = "TESSERA_ACCOUNT_CLIENT",
+        default_value = "browser"
+    )]
+    pub account_client: String,
     /// Shared secret that services may present to `POST /api/auth/introspect`.
     #[arg(
         long,
@@ -388,6 +396,8 @@ impl ClientCreateArgs {
 pub struct Settings {
     /// Name of the client that issues API keys.
     pub api_access_client: String,
+    /// The client the web pages sign in to.
+    pub account_client: String,
     /// Shared secret accepted by the introspection endpoint.
     pub introspection_secret: Option<SecretString>,
     /// Login budget per client IP.
@@ -453,6 +463,7 @@ impl Default for Settings {
         let rate = |s: &str| s.parse().expect("the default rates parse");
         Self {
             api_access_client: DEFAULT_API_ACCESS_CLIENT.into(),
+            account_client: "browser".into(),
             introspection_secret: None,
             login_rate_per_ip: rate(DEFAULT_LOGIN_RATE_PER_IP),
             login_rate_per_username: rate(DEFAULT_LOGIN_RATE_PER_USERNAME),
@@ -483,6 +494,7 @@ impl From<&Config> for Settings {
             .unwrap_or_else(|| format!("http://{}", c.bind));
         Self {
             api_access_client: c.api_access_client.clone(),
+            account_client: c.account_client.clone(),
             introspection_secret: c.introspection_secret.clone(),
             login_rate_per_ip: c.login_rate_per_ip,
             login_rate_per_username: c.login_rate_per_username,

@@ -102,6 +102,7 @@ pub fn app(state: AppState) -> Router {
     let (router, api) = routes::router().split_for_parts();
     let api = routes::openapi::finish(api);
     let router = router
+        .merge(routes::pages::router())
         .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .fallback(|| async { AppError::NotFound })

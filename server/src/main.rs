@@ -5,6 +5,12 @@ use server::config::{Cli, Command};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+/// mimalloc instead of glibc's malloc: the request path makes many small, short-lived
+/// allocations across worker threads, where glibc's arenas cost about a tenth of the server's
+/// CPU under load (see `scripts/bench.sh`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -16,6 +16,7 @@ pub mod events;
 pub mod forward;
 pub mod openapi;
 pub mod ops;
+pub mod pages;
 pub mod pagination;
 pub mod sessions;
 pub mod tokens;

@@ -3,7 +3,8 @@
 //! deletes it, changes the password, reads the activity, and lands back on the sign-in form with
 //! a sentence when the session is ended elsewhere.
 
-use super::driver::{self, Api, Browser, click, fill, text_when, value, wait_for, wait_gone};
+use super::driver::{self, Browser, click, fill, text_when, value, wait_for, wait_gone};
+use super::http::Api;
 use super::{live_for_browser, sign_in, unnamed_controls};
 use std::time::Instant;
 

@@ -4,7 +4,8 @@
 //! keys; then a non-admin who signs in gets the 403 message, and the page itself is a 403 for
 //! their cookie.
 
-use super::driver::{self, Api, Browser, choose, click, fill, text_when, wait_for, wait_gone};
+use super::driver::{self, Browser, choose, click, fill, text_when, wait_for, wait_gone};
+use super::http::Api;
 use super::{ADMIN, live_for_browser, sign_in, unnamed_controls};
 use reqwest::Method;
 use std::time::Instant;

@@ -12,6 +12,7 @@ mod account;
 mod admin;
 mod driver;
 mod html;
+mod http;
 mod served;
 
 use crate::live::{self, Live};

@@ -65,11 +65,11 @@ async fn the_html_keeps_the_rules_of_the_csp_and_labels_every_control() {
     let app = TestApp::new().await;
     app.create_user("alice", false).await;
     let alice = cookie_of(&app, "alice").await;
-    let forbidden = fetch(&app, "/admin", Some(&alice)).await;
+    let forbidden = fetch(&app, "/admin", Some(alice.as_str())).await;
     assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
     let mut pages = vec![("/admin as a non-admin", text(&forbidden).to_string())];
     for (path, _) in PAGES {
-        pages.push((path, text(&fetch(&app, path, None).await).to_string()));
+        pages.push((*path, text(&fetch(&app, path, None).await).to_string()));
     }
     for (path, body) in &pages {
         let problems = html::problems(body);
@@ -187,7 +187,7 @@ async fn the_console_is_a_403_page_for_a_non_admins_cookie() {
     let alice = cookie_of(&app, "alice").await;
     let root = cookie_of(&app, "root").await;
 
-    let res = fetch(&app, "/admin", Some(&alice)).await;
+    let res = fetch(&app, "/admin", Some(alice.as_str())).await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
     assert_eq!(res.header("content-type"), HTML);
     assert_eq!(res.header("content-security-policy"), CSP);
@@ -226,7 +226,7 @@ async fn the_console_is_a_403_page_for_a_non_admins_cookie() {
     }
     // The account page is for everyone.
     assert_eq!(
-        fetch(&app, "/account", Some(&alice)).await.status,
+        fetch(&app, "/account", Some(alice.as_str())).await.status,
         StatusCode::OK
     );
 }

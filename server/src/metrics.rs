@@ -1,5 +1,5 @@
 //! Prometheus metrics: requests by route and status with latency, logins by outcome, security
-//! events by type.
+//! events by type, verification cache hits and misses, and database pool use.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::{
@@ -31,6 +31,14 @@ struct EventLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PoolLabels {
+    /// `writer` or `reader`.
+    pool: &'static str,
+    /// `idle` or `in_use`.
+    state: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct DbErrorLabels {
     kind: &'static str,
 }
@@ -42,6 +50,9 @@ pub struct Metrics {
     latency: Family<RouteLabels, Histogram>,
     logins: Family<LoginLabels, Counter>,
     events: Family<EventLabels, Counter>,
+    cache_hits: Counter,
+    cache_misses: Counter,
+    pool: Family<PoolLabels, Gauge>,
 }
 
 /// Failed database calls, by kind: process-wide, because they are counted where database
@@ -107,6 +118,23 @@ impl Metrics {
             "Security events recorded, by type",
             events.clone(),
         );
+        let (cache_hits, cache_misses) = (Counter::default(), Counter::default());
+        registry.register(
+            "verification_cache_hits",
+            "Token verifications answered from the verification cache",
+            cache_hits.clone(),
+        );
+        registry.register(
+            "verification_cache_misses",
+            "Token verifications that read the database",
+            cache_misses.clone(),
+        );
+        let pool = Family::<PoolLabels, Gauge>::default();
+        registry.register(
+            "db_pool_connections",
+            "Database pool connections by pool (writer, reader) and state (idle, in_use)",
+            pool.clone(),
+        );
         registry.register(
             "db_errors",
             "Database calls that failed, by kind (unavailable: answered 503)",
@@ -136,7 +164,30 @@ impl Metrics {
             latency,
             logins,
             events,
+            cache_hits,
+            cache_misses,
+            pool,
         }
+    }
+
+    /// Counts a verification answered from the cache.
+    pub fn cache_hit(&self) {
+        self.cache_hits.inc();
+    }
+
+    /// Counts a verification that read the database.
+    pub fn cache_miss(&self) {
+        self.cache_misses.inc();
+    }
+
+    /// Records a pool's connections (`size` open, `idle` of them unused), read when `/metrics`
+    /// is scraped.
+    pub fn observe_pool(&self, pool: &'static str, size: u32, idle: usize) {
+        let idle = i64::try_from(idle).unwrap_or(i64::MAX);
+        let size = i64::from(size);
+        let gauge = |state| self.pool.get_or_create(&PoolLabels { pool, state });
+        gauge("idle").set(idle);
+        gauge("in_use").set((size - idle).max(0));
     }
 
     /// Records one finished request.

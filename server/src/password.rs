@@ -4,6 +4,11 @@
 //! unbounded blocking pool would run no faster (Argon2 is CPU-bound), and freeing a fresh
 //! 19 MiB buffer per login on many threads left glibc holding hundreds of MB (measured 428 MB
 //! peak RSS under a login flood, against ~60 MB with this pool).
+//!
+//! The workers run at a lower priority ([`WORKER_NICE`]): under a login flood they still use
+//! every idle cycle, but when verification wants a core too the kernel gives the async workers
+//! about nine times their weight, so a flood of logins cannot starve token verification
+//! (`scripts/bench.sh --flood`).
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
@@ -20,6 +25,21 @@ fn params() -> Params {
 
 type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
 
+/// The nice value of the Argon2 workers (the async runtime's threads stay at the process's).
+/// CFS weighs nice 10 at about a tenth of nice 0.
+pub const WORKER_NICE: i32 = 10;
+
+/// Lowers the calling thread's priority to [`WORKER_NICE`] (never raises it: a process that
+/// already runs nicer keeps its value). On Linux the nice value is per thread, so this leaves
+/// the rest of the process alone.
+fn lower_priority() {
+    let tid = rustix::thread::gettid();
+    let current = rustix::process::getpriority_process(Some(tid)).unwrap_or(0);
+    if let Err(err) = rustix::process::setpriority_process(Some(tid), current.max(WORKER_NICE)) {
+        tracing::warn!(error = %err, "cannot lower the priority of an Argon2 worker");
+    }
+}
+
 /// The worker threads' queue.
 static POOL: LazyLock<mpsc::Sender<Job>> = LazyLock::new(|| {
     let (tx, rx) = mpsc::channel::<Job>();
@@ -30,6 +50,7 @@ static POOL: LazyLock<mpsc::Sender<Job>> = LazyLock::new(|| {
         let spawned = std::thread::Builder::new()
             .name(format!("argon2-{i}"))
             .spawn(move || {
+                lower_priority();
                 let mut blocks = vec![Block::default(); params().block_count()];
                 loop {
                     let job = match rx.lock().unwrap_or_else(|p| p.into_inner()).recv() {
@@ -165,6 +186,21 @@ mod tests {
             !super::verify(unusable.clone().into(), Some(unusable))
                 .await
                 .unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn workers_run_nicer_than_the_async_threads() {
+        let worker = super::on_worker(|_| {
+            rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap()
+        })
+        .await
+        .unwrap();
+        let here = rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap();
+        assert!(worker >= super::WORKER_NICE, "worker nice {worker}");
+        assert!(
+            worker > here || here >= super::WORKER_NICE,
+            "worker {worker}, async {here}"
         );
     }
 

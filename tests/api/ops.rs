@@ -49,6 +49,50 @@ async fn metrics_count_requests_and_logins() {
     assert!(text.contains("tessera_http_request_duration_seconds_bucket"));
 }
 
+/// The value of an unlabelled sample in Prometheus text.
+fn sample(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no sample {name} in\n{text}"))
+}
+
+#[tokio::test]
+async fn metrics_count_cache_hits_and_misses_and_show_pool_use() {
+    let app = TestApp::new().await;
+    let login = app.user_with_login("cat", "web").await;
+    let metrics = || async {
+        String::from_utf8(app.call(Method::GET, "/metrics", None, None).await.body).unwrap()
+    };
+    let before = metrics().await;
+    let (hits, misses) = (
+        sample(&before, "tessera_verification_cache_hits_total"),
+        sample(&before, "tessera_verification_cache_misses_total"),
+    );
+    // The first use reads the database; the next two are answered from the cache.
+    for _ in 0..3 {
+        assert_eq!(
+            app.get("/api/auth/me", &login.token).await.status,
+            StatusCode::OK
+        );
+    }
+    let after = metrics().await;
+    assert_eq!(
+        sample(&after, "tessera_verification_cache_misses_total"),
+        misses + 1.0
+    );
+    assert_eq!(
+        sample(&after, "tessera_verification_cache_hits_total"),
+        hits + 2.0
+    );
+    for pool in ["writer", "reader"] {
+        for state in ["idle", "in_use"] {
+            let line = format!(r#"tessera_db_pool_connections{{pool="{pool}",state="{state}"}} "#);
+            assert!(after.contains(&line), "{line} missing from\n{after}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn openapi_and_swagger_ui_are_served() {
     let app = TestApp::new().await;

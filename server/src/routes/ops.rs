@@ -48,6 +48,21 @@ pub async fn get_readiness(State(state): State<AppState>) -> AppResult<Json<Stat
     }
 }
 
+/// Open and idle connections of a pool.
+fn pool_use(db: &sea_orm::DatabaseConnection) -> (u32, usize) {
+    match db.get_database_backend() {
+        sea_orm::DbBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        sea_orm::DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => (0, 0),
+    }
+}
+
 /// Prometheus metrics
 #[utoipa::path(get, path = "/metrics", tag = TAG_OPS, responses(
     (status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain"),
@@ -55,6 +70,10 @@ pub async fn get_readiness(State(state): State<AppState>) -> AppResult<Json<Stat
 pub async fn get_metrics(
     State(state): State<AppState>,
 ) -> ([(header::HeaderName, &'static str); 1], String) {
+    for (name, db) in [("writer", &state.db), ("reader", &state.reader)] {
+        let (size, idle) = pool_use(db);
+        state.metrics.observe_pool(name, size, idle);
+    }
     (
         [(
             header::CONTENT_TYPE,

@@ -67,8 +67,14 @@ pub async fn verify(state: &AppState, presented: &str, mode: Mode) -> AppResult<
     let (kind, digest) = token::parse(presented).ok_or_else(invalid_token)?;
     let read_at = state.cache.generation();
     let (mut record, mut read_at) = match state.cache.get(&digest) {
-        Some(record) => (record, read_at),
-        None => fetch(state, &digest).await?.ok_or_else(invalid_token)?,
+        Some(record) => {
+            state.metrics.cache_hit();
+            (record, read_at)
+        }
+        None => {
+            state.metrics.cache_miss();
+            fetch(state, &digest).await?.ok_or_else(invalid_token)?
+        }
     };
     if record.session.kind != kind {
         return Err(invalid_token());

@@ -2,7 +2,10 @@
 //!
 //! - `token/parse_and_hash`: shape and checksum check plus SHA-256 of a presented token;
 //! - `verify/cached`: `service::sessions::verify` answered by the verification cache;
-//! - `verify/database`: the same with the cache emptied first (one indexed SQLite read).
+//! - `verify/database`: the same with the cache emptied first (one indexed SQLite read);
+//! - `verify/store_read`: that read alone (`store::auth::authenticate`: the query built by
+//!   SeaORM, run by sqlx, decoded);
+//! - `verify/round_trip_floor`: `SELECT 1` through the same connection, the floor any read pays.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use server::Settings;
@@ -68,6 +71,26 @@ fn bench(c: &mut Criterion) {
             verify(&state, black_box(&presented), Mode::Authenticate)
                 .await
                 .expect("valid")
+        })
+    });
+    let digest = token::parse(&presented).expect("well-formed").1;
+    group.bench_function("store_read", |b| {
+        b.to_async(&rt).iter(|| async {
+            server::store::auth::authenticate(&state.reader, black_box(&digest))
+                .await
+                .expect("read")
+                .expect("found")
+        })
+    });
+    group.bench_function("round_trip_floor", |b| {
+        use sea_orm::ConnectionTrait;
+        b.to_async(&rt).iter(|| async {
+            let backend = state.reader.get_database_backend();
+            state
+                .reader
+                .query_one_raw(sea_orm::Statement::from_string(backend, "SELECT 1"))
+                .await
+                .expect("select")
         })
     });
     group.finish();

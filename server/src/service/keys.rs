@@ -96,13 +96,6 @@ pub async fn loaded(state: &AppState) -> AppResult<Arc<Loaded>> {
     Ok(loaded)
 }
 
-/// The current signer; 503 when it cannot be used (logged when loaded).
-pub async fn signer(state: &AppState) -> AppResult<(Arc<Loaded>, Signer)> {
-    let loaded = loaded(state).await?;
-    let signer = loaded.signer.clone().ok_or(AppError::Unavailable)?;
-    Ok((loaded, signer))
-}
-
 /// Every key, newest first.
 pub async fn list(state: &AppState) -> AppResult<Vec<signing_key::Model>> {
     Ok(store::list(&state.db).await?)

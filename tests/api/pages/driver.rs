@@ -1,5 +1,5 @@
-//! Headless Chromium for the page tests, as `crate::browser` drives it (chromedriver in its own
-//! process group, a fresh profile, the same launch flags), plus the steps the pages need: wait
+//! Headless Chromium for every browser test (the pages here, and `crate::browser`): chromedriver
+//! in its own process group, a fresh profile, fixed launch flags; plus the steps the pages need: wait
 //! for an element, type into a field, wait for one to go, run `fetch` in the page, and keep a
 //! screenshot. Every wait polls with a deadline; none sleeps for a fixed time.
 
@@ -16,13 +16,13 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// How long one step of a page may take to show its result.
-pub(super) const STEP: Duration = Duration::from_secs(30);
+pub(crate) const STEP: Duration = Duration::from_secs(30);
 /// How often a wait looks again.
 const POLL: Duration = Duration::from_millis(100);
 
 /// Fails, rather than skips, when the browser is missing: these tests run only when asked for
 /// (`--include-ignored`), and then a missing browser must not pass unnoticed.
-pub(super) fn require_browser() {
+pub(crate) fn require_browser() {
     assert!(
         Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists(),
         "{CHROMIUM} or {CHROMEDRIVER} is missing: run scripts/install-browser.sh"
@@ -92,15 +92,15 @@ impl Drop for Chromedriver {
 
 /// A headless Chromium session with its chromedriver and profile directory (dropped in that
 /// order: the session, the processes, then the profile they wrote to).
-pub(super) struct Browser {
-    pub(super) client: Client,
+pub(crate) struct Browser {
+    pub(crate) client: Client,
     _driver: Chromedriver,
     _profile: TempDir,
 }
 
 impl Browser {
     /// Starts chromedriver and a session on a fresh profile, 1280 × 1600.
-    pub(super) async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let profile = TempDir::new("chromium-pages");
         let mut driver = Chromedriver::start();
         driver.wait_ready().await;
@@ -131,13 +131,13 @@ impl Browser {
     }
 
     /// Ends the session; the processes and the profile go when the rest is dropped.
-    pub(super) async fn close(self) {
+    pub(crate) async fn close(self) {
         self.client.close().await.unwrap();
     }
 }
 
 /// Waits (bounded) until `css` matches an element, and returns it.
-pub(super) async fn wait_for(browser: &Client, css: &str) -> Element {
+pub(crate) async fn wait_for(browser: &Client, css: &str) -> Element {
     browser
         .wait()
         .at_most(STEP)
@@ -161,7 +161,7 @@ pub(super) async fn wait_gone(browser: &Client, css: &str) {
 }
 
 /// Waits (bounded) until the text of `css` satisfies `done`; returns that text.
-pub(super) async fn text_when(browser: &Client, css: &str, done: impl Fn(&str) -> bool) -> String {
+pub(crate) async fn text_when(browser: &Client, css: &str, done: impl Fn(&str) -> bool) -> String {
     let deadline = Instant::now() + STEP;
     let mut last = String::new();
     while Instant::now() < deadline {
@@ -177,7 +177,7 @@ pub(super) async fn text_when(browser: &Client, css: &str, done: impl Fn(&str) -
 }
 
 /// Waits for `css` and clicks it.
-pub(super) async fn click(browser: &Client, css: &str) {
+pub(crate) async fn click(browser: &Client, css: &str) {
     wait_for(browser, css)
         .await
         .click()

@@ -10,7 +10,7 @@
 
 mod account;
 mod admin;
-mod driver;
+pub(crate) mod driver;
 mod html;
 mod http;
 mod served;

@@ -14,6 +14,7 @@ mod m20261204_000002_events;
 mod m20261204_000003_rotation;
 mod m20261204_000004_api_keys;
 mod m20261204_000005_signing_keys;
+mod m20261204_000006_purge_indexes;
 
 /// The migrator run by `tessera migrate` and at server start-up.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000003_rotation::Migration),
             Box::new(m20261204_000004_api_keys::Migration),
             Box::new(m20261204_000005_signing_keys::Migration),
+            Box::new(m20261204_000006_purge_indexes::Migration),
         ]
     }
 }

@@ -2,10 +2,13 @@
 //!
 //! - `token/parse_and_hash`: shape and checksum check plus SHA-256 of a presented token;
 //! - `verify/cached`: `service::sessions::verify` answered by the verification cache;
-//! - `verify/database`: the same with the cache emptied first (one indexed SQLite read);
-//! - `verify/store_read`: that read alone (`store::auth::authenticate`: the query built by
-//!   SeaORM, run by sqlx, decoded);
-//! - `verify/round_trip_floor`: `SELECT 1` through the same connection, the floor any read pays.
+//! - `verify/database`: the same with the cache emptied first (one indexed read on an SQLite
+//!   file, through the direct readers, as `tessera serve` runs it);
+//! - `verify/store_read_direct`: that read alone (`store::auth_direct`: the SeaORM query's SQL,
+//!   prepared once, run by rusqlite on the calling thread);
+//! - `verify/store_read_sqlx`: the same read through the sqlx reader pool
+//!   (`store::auth::authenticate`: built by SeaORM, run by sqlx, decoded);
+//! - `verify/round_trip_floor`: `SELECT 1` through that pool, the floor any sqlx read pays.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use server::Settings;
@@ -23,12 +26,24 @@ fn bench(c: &mut Criterion) {
         b.iter(|| token::parse(black_box(&presented)))
     });
 
+    let dir = std::env::temp_dir().join(format!("tessera-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let url = format!("sqlite://{}/bench.db?mode=rwc", dir.display());
     let state = rt.block_on(async {
-        let db = server::db::connect("sqlite::memory:")
-            .await
-            .expect("in-memory SQLite");
+        let db = server::db::connect(&url).await.expect("SQLite file");
         server::db::migrate(&db).await.expect("migrate");
-        let state = AppState::with_system_clock(db, Settings::default());
+        let reader = server::db::connect_reader(&url, &db)
+            .await
+            .expect("readers");
+        assert!(reader.is_direct(), "an SQLite file is read directly");
+        let state = AppState::with_parts(
+            db,
+            reader,
+            Settings::default(),
+            std::sync::Arc::new(server::clock::SystemClock),
+            server::budget::BudgetStore::Memory(Default::default()),
+            server::secret::ServerSecret::random(),
+        );
         server::service::clients::seed_defaults(&state)
             .await
             .expect("seed");
@@ -74,9 +89,19 @@ fn bench(c: &mut Criterion) {
         })
     });
     let digest = token::parse(&presented).expect("well-formed").1;
-    group.bench_function("store_read", |b| {
+    group.bench_function("store_read_direct", |b| {
         b.to_async(&rt).iter(|| async {
-            server::store::auth::authenticate(&state.reader, black_box(&digest))
+            state
+                .reader
+                .authenticate(black_box(&digest))
+                .await
+                .expect("read")
+                .expect("found")
+        })
+    });
+    group.bench_function("store_read_sqlx", |b| {
+        b.to_async(&rt).iter(|| async {
+            server::store::auth::authenticate(state.reader.pool(), black_box(&digest))
                 .await
                 .expect("read")
                 .expect("found")
@@ -85,15 +110,15 @@ fn bench(c: &mut Criterion) {
     group.bench_function("round_trip_floor", |b| {
         use sea_orm::ConnectionTrait;
         b.to_async(&rt).iter(|| async {
-            let backend = state.reader.get_database_backend();
-            state
-                .reader
-                .query_one_raw(sea_orm::Statement::from_string(backend, "SELECT 1"))
+            let pool = state.reader.pool();
+            let backend = pool.get_database_backend();
+            pool.query_one_raw(sea_orm::Statement::from_string(backend, "SELECT 1"))
                 .await
                 .expect("select")
         })
     });
     group.finish();
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 criterion_group!(benches, bench);

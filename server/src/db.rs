@@ -1,5 +1,7 @@
 //! Opening the database: SQLite (WAL, busy timeout) or PostgreSQL.
 
+use crate::store::auth_direct::DirectReaders;
+use crate::store::reader::AuthReader;
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
@@ -153,18 +155,18 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     open(url, if url.starts_with("sqlite:") { 1 } else { 16 }, false).await
 }
 
-/// A pool for the authentication read: read-only readers on an SQLite file (WAL lets them run
-/// beside the writer), or `writer` itself on PostgreSQL and in-memory SQLite.
-pub async fn connect_reader(
-    url: &str,
-    writer: &DatabaseConnection,
-) -> anyhow::Result<DatabaseConnection> {
-    if url.starts_with("sqlite:") && !is_memory(url) {
-        let readers = std::thread::available_parallelism().map_or(4, |n| n.get() as u32 * 2);
-        open(url, readers, true).await
-    } else {
-        Ok(writer.clone())
-    }
+/// The connections for the authentication read: on an SQLite file, a pool of read-only readers
+/// (WAL lets them run beside the writer) and as many direct readers
+/// ([`crate::store::auth_direct`]); on PostgreSQL and in-memory SQLite, `writer` itself.
+pub async fn connect_reader(url: &str, writer: &DatabaseConnection) -> anyhow::Result<AuthReader> {
+    let Some(path) = sqlite_path(url) else {
+        return Ok(writer.clone().into());
+    };
+    let readers = std::thread::available_parallelism().map_or(4, |n| n.get() * 2);
+    let pool = open(url, readers as u32, true).await?;
+    let direct = DirectReaders::open(&path, readers)
+        .with_context(|| format!("cannot open {} for reading", path.display()))?;
+    Ok(AuthReader::with_direct(pool, direct))
 }
 
 /// Applies pending migrations.

@@ -21,10 +21,10 @@ pub async fn purge_once(
     if keys > 0 {
         tracing::info!(deleted = keys, "retired signing keys deleted");
     }
+    sessions::erase_sealed(db, clock.now_micros()).await?;
     let mut total = 0;
     loop {
         let now = clock.now_micros();
-        sessions::erase_sealed(db, now).await?;
         let n = sessions::purge_expired(db, now, batch).await?
             + sessions::purge_idle(db, now, batch).await?;
         total += n;

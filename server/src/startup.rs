@@ -11,6 +11,7 @@ use crate::redis_budget::RedisBudgets;
 use crate::secret::{self, ServerSecret};
 use crate::service::{clients, keys, users};
 use crate::state::AppState;
+use crate::store::reader::AuthReader;
 use crate::store::settings;
 use crate::{bus, db, purge, serve, touches};
 use anyhow::Context;
@@ -51,7 +52,7 @@ impl Application {
     pub async fn build_on(
         config: Config,
         db: DatabaseConnection,
-        reader: DatabaseConnection,
+        reader: impl Into<AuthReader>,
         clock: Arc<dyn Clock>,
         listen_url: Option<String>,
     ) -> anyhow::Result<Self> {

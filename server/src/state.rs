@@ -10,6 +10,7 @@ use crate::config::Settings;
 use crate::keyring::KeyRing;
 use crate::metrics::Metrics;
 use crate::secret::ServerSecret;
+use crate::store::reader::AuthReader;
 use crate::touches::Touches;
 use sea_orm::DatabaseConnection;
 use std::ops::Deref;
@@ -19,8 +20,9 @@ use std::sync::Arc;
 pub struct Inner {
     /// The connection every write goes through (on SQLite, the single writer).
     pub db: DatabaseConnection,
-    /// Connections for the authentication read (on SQLite, a pool of readers; elsewhere `db`).
-    pub reader: DatabaseConnection,
+    /// Connections for the authentication read (on an SQLite file, read-only readers; elsewhere
+    /// `db`).
+    pub reader: AuthReader,
     /// Token digest → session, user and client.
     pub cache: Arc<AuthCache>,
     /// `last_used` / renewal writes waiting to be flushed.
@@ -69,7 +71,7 @@ impl AppState {
     /// invalidation bus follows the database (NOTIFY on PostgreSQL, local otherwise).
     pub fn with_parts(
         db: DatabaseConnection,
-        reader: DatabaseConnection,
+        reader: impl Into<AuthReader>,
         settings: Settings,
         clock: Arc<dyn Clock>,
         store: BudgetStore,
@@ -87,7 +89,7 @@ impl AppState {
             cache: Arc::new(AuthCache::new(settings.cache_ttl, 1_000_000)),
             touches: Arc::new(Touches::default()),
             db,
-            reader,
+            reader: reader.into(),
             settings,
             clock,
             metrics: Metrics::new(budgets.redis_health()),

@@ -100,13 +100,17 @@ impl Touches {
     /// Writes every pending note in one transaction; returns how many. On failure the notes are
     /// put back (unless newer ones arrived), so nothing is lost.
     pub async fn flush(&self, db: &DatabaseConnection) -> Result<usize, DbErr> {
-        let batch: Vec<(String, Touch)> = {
+        let mut batch: Vec<(String, Touch)> = {
             let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
             if pending.is_empty() {
                 return Ok(0);
             }
             pending.drain().collect()
         };
+        // Every instance locks the rows it updates in the same (id) order: two instances
+        // flushing uses of the same sessions then wait for each other instead of deadlocking
+        // (PostgreSQL would break such a deadlock only after `deadlock_timeout`, one second).
+        batch.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let result = async {
             let txn = db.begin().await?;
             for (id, touch) in &batch {

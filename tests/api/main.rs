@@ -10,6 +10,7 @@ mod client_cli;
 mod client_lib;
 mod conventions;
 mod cookies;
+mod direct_reader;
 mod events;
 mod faults;
 mod forward;

@@ -124,6 +124,38 @@ pub async fn empty_database() -> TestDb {
     TestDb { conn, schema }
 }
 
+/// An SQLite database file in a directory of its own, removed when dropped.
+pub struct SqliteFile {
+    dir: std::path::PathBuf,
+    /// The file.
+    pub path: std::path::PathBuf,
+    /// Its `sqlite://…?mode=rwc` URL.
+    pub url: String,
+}
+
+impl SqliteFile {
+    /// A new, not yet created file.
+    pub fn new() -> Self {
+        let dir = std::env::temp_dir().join(format!("tessera-test-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        let path = dir.join("tessera.db");
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        Self { dir, path, url }
+    }
+}
+
+impl Default for SqliteFile {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for SqliteFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// A response, with its body parsed as JSON when it is JSON.
 #[derive(Debug)]
 pub struct TestResponse {
@@ -233,6 +265,35 @@ impl TestApp {
             peer,
             _db: Some(Arc::new(db)),
         }
+    }
+
+    /// An app on a fresh SQLite *file*, read as `tessera serve` reads one: a single writer,
+    /// read-only readers, and the direct readers for the authentication read. The file lives as
+    /// long as the returned [`SqliteFile`].
+    pub async fn on_sqlite_file(settings: Settings) -> (Self, SqliteFile) {
+        let file = SqliteFile::new();
+        let db = server::db::connect(&file.url).await.expect("open the file");
+        server::db::migrate(&db).await.expect("migrate");
+        let reader = server::db::connect_reader(&file.url, &db)
+            .await
+            .expect("open the readers");
+        assert!(reader.is_direct(), "an SQLite file gets the direct readers");
+        let clock = ManualClock::new();
+        let state = AppState::with_parts(
+            db,
+            reader,
+            settings,
+            Arc::new(clock.clone()),
+            server::budget::BudgetStore::Memory(Default::default()),
+            server::secret::ServerSecret::random(),
+        );
+        server::service::clients::seed_defaults(&state)
+            .await
+            .expect("seed clients");
+        server::service::keys::ensure(&state)
+            .await
+            .expect("create the signing keys");
+        (Self::from_state(state, clock, None), file)
     }
 
     /// An app over an existing state (e.g. a second instance on the same database); `db`

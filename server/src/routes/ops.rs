@@ -70,7 +70,7 @@ fn pool_use(db: &sea_orm::DatabaseConnection) -> (u32, usize) {
 pub async fn get_metrics(
     State(state): State<AppState>,
 ) -> ([(header::HeaderName, &'static str); 1], String) {
-    for (name, db) in [("writer", &state.db), ("reader", &state.reader)] {
+    for (name, db) in [("writer", &state.db), ("reader", state.reader.pool())] {
         let (size, idle) = pool_use(db);
         state.metrics.observe_pool(name, size, idle);
     }

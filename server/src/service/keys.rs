@@ -86,7 +86,7 @@ pub async fn loaded(state: &AppState) -> AppResult<Arc<Loaded>> {
     if let Some(loaded) = state.keys.fresh(state.now()) {
         return Ok(loaded);
     }
-    let mut keys = store::list(&state.reader).await?;
+    let mut keys = store::list(state.reader.pool()).await?;
     if !keys.iter().any(|k| k.state == "current") {
         ensure(state).await?;
         keys = store::list(&state.db).await?;

@@ -46,10 +46,8 @@ async fn fetch(
     let read_at = state.cache.generation();
     // A connection lost under the read (a restarted or failed-over database) is retried once,
     // on a fresh connection from the pool; a second failure is a 503.
-    let read = match crate::store::auth::authenticate(&state.reader, digest).await {
-        Err(err) if crate::error::is_unavailable(&err) => {
-            crate::store::auth::authenticate(&state.reader, digest).await
-        }
+    let read = match state.reader.authenticate(digest).await {
+        Err(err) if crate::error::is_unavailable(&err) => state.reader.authenticate(digest).await,
         read => read,
     };
     let Some(record) = read? else {

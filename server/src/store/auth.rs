@@ -6,45 +6,46 @@ use crate::principal::{AuthRecord, ClientInfo, SessionInfo, UserInfo};
 use crate::token::{TokenDigest, TokenKind};
 use entity::{client, session, throttle_override, user};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, JoinType, QueryFilter,
-    QuerySelect, RelationTrait,
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, JoinType,
+    QueryFilter, QuerySelect, QueryTrait, RelationTrait, Select,
 };
 
-/// The row of the authentication read; a store detail turned into an [`AuthRecord`] here.
+/// The row of the authentication read; a store detail turned into an [`AuthRecord`] here (and
+/// by [`super::auth_direct`], which decodes the same columns from SQLite itself).
 #[derive(Debug, Clone, FromQueryResult)]
-struct AuthRow {
-    session_id: String,
-    kind: String,
-    user_id: i32,
-    client_id: i32,
-    device_name: String,
-    user_agent: String,
-    ip: Option<String>,
-    created: i64,
-    last_used: i64,
-    renewed: i64,
-    expiry: Option<i64>,
-    authenticated_at: i64,
-    token_hint: String,
-    username: String,
-    is_active: bool,
-    is_admin: bool,
-    client_name: String,
-    description: String,
-    token_ttl: Option<i64>,
-    max_lifetime: Option<i64>,
-    client_rate: Option<String>,
-    max_sessions: Option<i32>,
-    auto_renew: bool,
-    transport: String,
-    idle_timeout: Option<i64>,
-    previous_until: Option<i64>,
-    key_name: Option<String>,
-    scopes: Option<String>,
-    rotate_on_refresh: bool,
+pub(super) struct AuthRow {
+    pub(super) session_id: String,
+    pub(super) kind: String,
+    pub(super) user_id: i32,
+    pub(super) client_id: i32,
+    pub(super) device_name: String,
+    pub(super) user_agent: String,
+    pub(super) ip: Option<String>,
+    pub(super) created: i64,
+    pub(super) last_used: i64,
+    pub(super) renewed: i64,
+    pub(super) expiry: Option<i64>,
+    pub(super) authenticated_at: i64,
+    pub(super) token_hint: String,
+    pub(super) username: String,
+    pub(super) is_active: bool,
+    pub(super) is_admin: bool,
+    pub(super) client_name: String,
+    pub(super) description: String,
+    pub(super) token_ttl: Option<i64>,
+    pub(super) max_lifetime: Option<i64>,
+    pub(super) client_rate: Option<String>,
+    pub(super) max_sessions: Option<i32>,
+    pub(super) auto_renew: bool,
+    pub(super) transport: String,
+    pub(super) idle_timeout: Option<i64>,
+    pub(super) previous_until: Option<i64>,
+    pub(super) key_name: Option<String>,
+    pub(super) scopes: Option<String>,
+    pub(super) rotate_on_refresh: bool,
     /// Set when the (user, client) pair has an override row.
-    override_client_id: Option<i32>,
-    override_rate: Option<String>,
+    pub(super) override_client_id: Option<i32>,
+    pub(super) override_rate: Option<String>,
 }
 
 /// A stored rate; one that does not parse (never written by Tessera) counts as unlimited.
@@ -57,7 +58,7 @@ fn stored_rate(s: Option<&str>) -> Option<Rate> {
 
 impl AuthRow {
     /// The record; `retired` when the token matched the session's previous (rotated-out) one.
-    fn into_record(self, retired: bool) -> Option<AuthRecord> {
+    pub(super) fn into_record(self, retired: bool) -> Option<AuthRecord> {
         let client_rate = stored_rate(self.client_rate.as_deref());
         let rate = if self.override_client_id.is_some() {
             stored_rate(self.override_rate.as_deref())
@@ -129,6 +130,33 @@ async fn read(
     by: session::Column,
     digest: &TokenDigest,
 ) -> Result<Option<AuthRow>, DbErr> {
+    select(by, digest.as_str())
+        .into_model::<AuthRow>()
+        .one(db)
+        .await
+}
+
+/// Which digest column the authentication read matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum By {
+    /// The session's current token.
+    Current,
+    /// The token its last rotation retired.
+    Previous,
+}
+
+/// The authentication read as SQL text for `backend`, with one `?`/`$1` placeholder for the
+/// digest: the same query [`authenticate`] runs, for a reader that prepares it itself.
+pub fn sql(by: By, backend: DbBackend) -> String {
+    let column = match by {
+        By::Current => session::Column::TokenDigest,
+        By::Previous => session::Column::PreviousDigest,
+    };
+    select(column, "").build(backend).sql
+}
+
+/// The session joined with its user, client and throttle override, matched on `by`.
+fn select(by: session::Column, digest: &str) -> Select<session::Entity> {
     use session::Column as S;
     session::Entity::find()
         .select_only()
@@ -177,8 +205,5 @@ async fn read(
             JoinType::LeftJoin,
             throttle_override::Relation::Session.def().rev(),
         )
-        .filter(by.eq(digest.as_str()))
-        .into_model::<AuthRow>()
-        .one(db)
-        .await
+        .filter(by.eq(digest))
 }

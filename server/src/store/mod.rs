@@ -5,8 +5,10 @@
 
 pub mod apikeys;
 pub mod auth;
+pub mod auth_direct;
 pub mod clients;
 pub mod events;
+pub mod reader;
 pub mod sessions;
 pub mod settings;
 pub mod signing_keys;

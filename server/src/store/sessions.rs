@@ -332,19 +332,41 @@ pub async fn enforce_max_sessions(
     Ok(res.rows_affected)
 }
 
-/// Deletes up to `batch` sessions idle past their client's `idle_timeout`; returns how many.
+/// Deletes up to `batch` sessions of each client with an `idle_timeout` that have been idle past
+/// it; returns how many. One indexed range per client (`idx_sessions_client_last_used`), so the
+/// cost follows the idle sessions, not the table.
 pub async fn purge_idle(db: &impl ConnectionTrait, now: i64, batch: u64) -> Result<u64, DbErr> {
-    let victims = Query::select()
-        .column(session::Column::Id)
-        .from(session::Entity)
-        .and_where(Expr::cust(idle_sql(now)))
-        .limit(batch)
-        .to_owned();
-    let res = session::Entity::delete_many()
-        .filter(session::Column::Id.in_subquery(victims))
-        .exec(db)
-        .await?;
-    Ok(res.rows_affected)
+    let idle_clients: Vec<(i32, i64)> = client::Entity::find()
+        .select_only()
+        .columns([client::Column::Id, client::Column::IdleTimeout])
+        .filter(client::Column::IdleTimeout.is_not_null())
+        .into_tuple::<(i32, Option<i64>)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|(id, idle)| Some((id, idle?)))
+        .collect();
+    let lag = crate::policy::LAST_USED_GRANULARITY + 5 * crate::clock::SECOND;
+    let mut deleted = 0;
+    for (client_id, idle) in idle_clients {
+        // The same bound as `idle_sql`: last_used + idle + lag < now.
+        let cutoff = now
+            .saturating_sub(idle.saturating_mul(crate::clock::SECOND))
+            .saturating_sub(lag);
+        let victims = Query::select()
+            .column(session::Column::Id)
+            .from(session::Entity)
+            .and_where(Expr::col(session::Column::ClientId).eq(client_id))
+            .and_where(Expr::col(session::Column::LastUsed).lt(cutoff))
+            .limit(batch)
+            .to_owned();
+        deleted += session::Entity::delete_many()
+            .filter(session::Column::Id.in_subquery(victims))
+            .exec(db)
+            .await?
+            .rows_affected;
+    }
+    Ok(deleted)
 }
 
 /// Deletes up to `batch` sessions that expired before `now`; returns how many.

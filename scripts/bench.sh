@@ -5,8 +5,9 @@
 # GET /api/auth/verify (with a bearer token, and with the session cookie of the `browser` client,
 # whose idle timeout is checked on every use, and with a scoped API key in X-Api-Key and
 # `?scope=`, and with `?jwt=true`) and POST /api/auth/login:
-# keep-alive, wrk -t2 -c16, DURATION seconds each. Prints one table: req/s, p50, p99, the ratio
-# of each to /healthz from the same run, and the server's CPU per request (utime + stime from
+# keep-alive, wrk -t2 -c16, DURATION seconds each, in ROUNDS interleaved rounds (default 3).
+# Prints one table: the medians over the rounds of req/s, p50, p99, of each row's ratio to
+# /healthz within its round, and the server's CPU per request (utime + stime from
 # /proc/PID/stat around each wrk run, divided by the requests wrk counted) with its ratio to
 # /healthz's; then the Argon2 bound (cores / one login's time on one connection) and the server's
 # peak RSS.
@@ -41,11 +42,11 @@
 # Last, it shows the warnings and errors the servers logged. Databases made on PostgreSQL are
 # dropped, and the Redis keys removed, at exit.
 #
-#   scripts/bench.sh [--sessions N] [--duration SECONDS] [--flood] [--cold N [--cold-tokens K]] [--purge N] [--pg] [--instances]
+#   scripts/bench.sh [--sessions N] [--duration SECONDS] [--rounds R] [--flood] [--cold N [--cold-tokens K]] [--purge N] [--pg] [--instances]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-USAGE="usage: $0 [--sessions N] [--duration SECONDS] [--flood] [--cold N [--cold-tokens K]] [--purge N] [--pg] [--instances]"
-SESSIONS=0; DURATION=10; FLOOD=0; COLD=0; COLD_TOKENS=100000; PURGE=0; BACKEND=sqlite; INSTANCES=0
+USAGE="usage: $0 [--sessions N] [--duration SECONDS] [--rounds R] [--flood] [--cold N [--cold-tokens K]] [--purge N] [--pg] [--instances]"
+SESSIONS=0; DURATION=10; ROUNDS=3; FLOOD=0; COLD=0; COLD_TOKENS=100000; PURGE=0; BACKEND=sqlite; INSTANCES=0
 number() { case "$1" in '' | *[!0-9]*) echo "$USAGE" >&2; exit 2 ;; esac; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -57,10 +58,11 @@ while [ $# -gt 0 ]; do
     --purge) number "${2:-}"; PURGE="$2"; shift 2 ;;
     --sessions) number "${2:-}"; SESSIONS="$2"; shift 2 ;;
     --duration) number "${2:-}"; DURATION="$2"; shift 2 ;;
+    --rounds) number "${2:-}"; ROUNDS="$2"; shift 2 ;;
     *) echo "$USAGE" >&2; exit 2 ;;
   esac
 done
-[ "$DURATION" -gt 0 ] || { echo "$USAGE" >&2; exit 2; }
+if [ "$DURATION" -le 0 ] || [ "$ROUNDS" -le 0 ]; then echo "$USAGE" >&2; exit 2; fi
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 PG_ADMIN=(psql -h 127.0.0.1 -U postgres -X -q -v ON_ERROR_STOP=1 -d postgres)
 USES_PG=0
@@ -161,7 +163,7 @@ run() { # name, wrk args…: wrk into $WORK/name.out, CPU ticks of the server $P
   echo "$(( $(cpu_ticks "$PID") - s0 )) $(( $(pg_ticks) - p0 ))" > "$WORK/$name.cpu"
 }
 meta backend "$BACKEND"; meta cores "$(nproc)"; meta clk_tck "$(getconf CLK_TCK)"
-meta sessions "$SESSIONS"; meta flood "$FLOOD"; meta duration "$DURATION"
+meta sessions "$SESSIONS"; meta flood "$FLOOD"; meta duration "$DURATION"; meta rounds "$ROUNDS"
 
 fresh_db "$BACKEND" tessera_bench
 if [ "$SESSIONS" -gt 0 ]; then
@@ -197,12 +199,17 @@ wrk.body = '{"username":"bench","password":"bench-password","client":"web"}'
 wrk.headers["Content-Type"] = "application/json"
 LUA
 
-run healthz -t2 -c16 -d"${DURATION}s" $B/healthz
-run me -t2 -c16 -d"${DURATION}s" -H "Authorization: Bearer $TOKEN" $B/api/auth/me
-run verify -t2 -c16 -d"${DURATION}s" -H "Authorization: Bearer $TOKEN" $B/api/auth/verify
-run verify_cookie -t2 -c16 -d"${DURATION}s" -H "Cookie: $COOKIE" $B/api/auth/verify
-run verify_jwt -t2 -c16 -d"${DURATION}s" -H "Authorization: Bearer $TOKEN" "$B/api/auth/verify?jwt=true"
-run verify_apikey -t2 -c16 -d"${DURATION}s" -H "X-Api-Key: $APIKEY" "$B/api/auth/verify?scope=reports:read"
+# The cached rows in ROUNDS interleaved rounds (healthz, me, verify, …, then again): this
+# machine's speed drifts by ±15 % from one minute to the next, so each row's share of /healthz
+# is taken within its round and the report shows the median over the rounds.
+for r in $(seq 1 "$ROUNDS"); do
+  run "healthz_r$r" -t2 -c16 -d"${DURATION}s" $B/healthz
+  run "me_r$r" -t2 -c16 -d"${DURATION}s" -H "Authorization: Bearer $TOKEN" $B/api/auth/me
+  run "verify_r$r" -t2 -c16 -d"${DURATION}s" -H "Authorization: Bearer $TOKEN" $B/api/auth/verify
+  run "verify_cookie_r$r" -t2 -c16 -d"${DURATION}s" -H "Cookie: $COOKIE" $B/api/auth/verify
+  run "verify_jwt_r$r" -t2 -c16 -d"${DURATION}s" -H "Authorization: Bearer $TOKEN" "$B/api/auth/verify?jwt=true"
+  run "verify_apikey_r$r" -t2 -c16 -d"${DURATION}s" -H "X-Api-Key: $APIKEY" "$B/api/auth/verify?scope=reports:read"
+done
 run argon2 -t1 -c1 -d5s -s "$WORK/login.lua" $B/api/auth/login
 run login -t2 -c16 -d"${DURATION}s" -s "$WORK/login.lua" $B/api/auth/login
 flood() { # label: verify (-t2 -c16) while 64 connections log in

@@ -11,6 +11,7 @@ from datetime import datetime
 work = sys.argv[1]
 meta = dict(line.rstrip("\n").split("=", 1) for line in open(f"{work}/meta"))
 cores, tck = int(meta["cores"]), int(meta["clk_tck"])
+rounds = int(meta.get("rounds", 1))
 pg = meta["backend"] == "pg"
 backend = "PostgreSQL" if pg else "SQLite"
 
@@ -53,30 +54,58 @@ class Run:
         return f"{self.non2xx}" + (f" (+{self.socket_errors} socket errors)" if self.socket_errors else "")
 
 
+def median(values):
+    s = sorted(values)
+    n = len(s)
+    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
+
+
+class Row:
+    """One cached row over the interleaved rounds (NAME_r1.out, NAME_r2.out, …): the medians of
+    req/s, p50, p99 and CPU per request, and of the ratios to /healthz taken within each round."""
+
+    def __init__(self, name, base=None):
+        self.runs = [Run(f"{name}_r{r}") for r in range(1, rounds + 1)]
+        for attr in ["rps", "p50", "p99", "cpu", "pg_cpu"]:
+            setattr(self, attr, median([getattr(r, attr) for r in self.runs]))
+        self.non2xx = sum(r.non2xx for r in self.runs)
+        self.socket_errors = sum(r.socket_errors for r in self.runs)
+        base = base or self
+        shares = [100 * r.rps / b.rps for r, b in zip(self.runs, base.runs)]
+        cpus = [100 * r.cpu / b.cpu for r, b in zip(self.runs, base.runs)]
+        self.share, self.cpu_share = median(shares), median(cpus)
+        self.share_range = f"{min(shares):.1f}–{max(shares):.1f}"
+
+    errors = Run.errors
+
+
 def pct(values, q):
     """Nearest-rank percentile."""
     s = sorted(values)
     return s[max(0, math.ceil(q * len(s)) - 1)]
 
 
-base = Run("healthz")
+base = Row("healthz")
 one_login_ms = ms(re.search(r"Latency\s+(\S+)", open(f"{work}/argon2.out").read()).group(1))
 bound = cores / (one_login_ms / 1000)
 print(f"\nTessera benchmark on {backend}: {cores} cores, {meta['sessions']} seeded sessions, "
-      f"wrk -t2 -c16 keep-alive, {meta['duration']} s a row\n")
+      f"wrk -t2 -c16 keep-alive, {meta['duration']} s a row, medians of {rounds} interleaved rounds\n")
 pg_head, pg_rule = (" PostgreSQL CPU µs/req |", "---|") if pg else ("", "")
-print(f"| endpoint | req/s | p50 ms | p99 ms | vs /healthz | server CPU µs/req | CPU vs /healthz |{pg_head} non-2xx |")
+print(f"| endpoint | req/s | p50 ms | p99 ms | vs /healthz (range) | server CPU µs/req | CPU vs /healthz |{pg_head} non-2xx |")
 print(f"|---|---|---|---|---|---|---|{pg_rule}---|")
 for name, label in [("healthz", "GET /healthz"), ("me", "GET /api/auth/me"), ("verify", "GET /api/auth/verify"),
                     ("verify_cookie", "GET /api/auth/verify (cookie)"),
                     ("verify_apikey", "GET /api/auth/verify?scope= (X-Api-Key)"),
-                    ("verify_jwt", "GET /api/auth/verify?jwt=true"), ("login", "POST /api/auth/login")]:
-    r = Run(name)
+                    ("verify_jwt", "GET /api/auth/verify?jwt=true")]:
+    r = Row(name, base)
     pg_cell = f" {r.pg_cpu:,.1f} |" if pg else ""
-    print(f"| {label} | {r.rps:,.0f} | {r.p50:.2f} | {r.p99:.2f} | {100 * r.rps / base.rps:.1f} % | "
-          f"{r.cpu:,.1f} | {100 * r.cpu / base.cpu:.0f} % |{pg_cell} {r.errors()} |")
-verify = Run("verify")
-print(f"\nverify?jwt=true reaches {100 * Run('verify_jwt').rps / verify.rps:.1f} % of verify in the same run")
+    print(f"| {label} | {r.rps:,.0f} | {r.p50:.2f} | {r.p99:.2f} | {r.share:.1f} % ({r.share_range}) | "
+          f"{r.cpu:,.1f} | {r.cpu_share:.0f} % |{pg_cell} {r.errors()} |")
+r = Run("login")
+print(f"| POST /api/auth/login | {r.rps:,.0f} | {r.p50:.2f} | {r.p99:.2f} | | {r.cpu:,.1f} | |{' |' if pg else ''} {r.errors()} |")
+verify = Row("verify", base)
+jwt = Row("verify_jwt", verify)
+print(f"\nverify?jwt=true reaches {jwt.share:.1f} % ({jwt.share_range}) of verify, round by round")
 print(f"\nArgon2 bound: {cores} cores / {one_login_ms:.1f} ms per login = {bound:.0f} logins/s; "
       f"login reaches {100 * Run('login').rps / bound:.0f} % of it")
 print(f"Peak RSS of the server: {int(meta['rss_kb']) / 1024:.1f} MB")

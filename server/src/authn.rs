@@ -245,9 +245,14 @@ impl Requirement for ForwardAuth {
     const METERED: bool = false;
     const SCOPED_KEYS: bool = true;
     fn method(parts: &Parts) -> Method {
-        ["x-forwarded-method", "x-original-method"]
+        // Typed names: a `&str` key would be parsed and validated on every request.
+        const NAMES: [HeaderName; 2] = [
+            HeaderName::from_static("x-forwarded-method"),
+            HeaderName::from_static("x-original-method"),
+        ];
+        NAMES
             .iter()
-            .find_map(|name| parts.headers.get(*name))
+            .find_map(|name| parts.headers.get(name))
             .and_then(|v| Method::from_bytes(v.as_bytes()).ok())
             .unwrap_or_else(|| parts.method.clone())
     }

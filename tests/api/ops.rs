@@ -124,3 +124,24 @@ async fn openapi_and_swagger_ui_are_served() {
     let redirect = app.call(Method::GET, "/docs", None, None).await;
     assert!(redirect.status.is_redirection() || redirect.status == StatusCode::OK);
 }
+
+/// Instances started together on an empty database all try to create the bootstrap admin;
+/// the ones that lose the race must start anyway, not fail on "username exists".
+#[tokio::test]
+async fn bootstrap_admin_race_is_not_fatal() {
+    use secrecy::SecretString;
+    use server::service::users::ensure_bootstrap_admin;
+    let app = TestApp::new().await;
+    let spec = SecretString::from(format!("boot:{}", tests::PASSWORD));
+    // Both calls look the name up before either has hashed and inserted, so one insert loses.
+    let (a, b) = tokio::join!(
+        ensure_bootstrap_admin(&app.state, &spec),
+        ensure_bootstrap_admin(&app.state, &spec)
+    );
+    let (a, b) = (a.expect("first start"), b.expect("second start"));
+    assert!(a ^ b, "exactly one creates the admin: {a} {b}");
+    assert!(!ensure_bootstrap_admin(&app.state, &spec).await.unwrap());
+    let login = app.login("boot", "web").await;
+    let me = app.get("/api/auth/me", &login.token).await;
+    assert_eq!(me.json["user"]["is_admin"], true, "{}", me.json);
+}

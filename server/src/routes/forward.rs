@@ -87,6 +87,7 @@ pub struct VerifyResponse {
     pub kind: String,
     /// The key's scopes; `null` for sessions and unrestricted keys (which hold every scope).
     pub scopes: Option<Vec<String>>,
+    #[serde(serialize_with = "super::rfc3339::option")]
     pub expiry: Option<DateTime<Utc>>,
     /// With `?jwt=true`: a JWT access token for the upstream.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -105,20 +106,31 @@ fn listed(list: &Option<String>, name: &str) -> Option<bool> {
     (!items.is_empty()).then(|| items.contains(&name))
 }
 
+// Header names as constants: `HeaderName::from_static` is a `const fn`, so these are checked
+// once at compile time instead of on every verification.
+const X_AUTH_USER_ID: HeaderName = HeaderName::from_static("x-auth-user-id");
+const X_AUTH_USERNAME: HeaderName = HeaderName::from_static("x-auth-username");
+const X_AUTH_CLIENT: HeaderName = HeaderName::from_static("x-auth-client");
+const X_AUTH_SESSION_ID: HeaderName = HeaderName::from_static("x-auth-session-id");
+const X_AUTH_KIND: HeaderName = HeaderName::from_static("x-auth-kind");
+const X_AUTH_SCOPES: HeaderName = HeaderName::from_static("x-auth-scopes");
+const X_AUTH_JWT: HeaderName = HeaderName::from_static("x-auth-jwt");
+
 fn identity_headers(principal: &Principal) -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    let mut set = |name: &'static str, value: &str| {
+    // Room for every identity header and the JWT, so the map never grows while filled.
+    let mut headers = HeaderMap::with_capacity(8);
+    headers.insert(X_AUTH_USER_ID, HeaderValue::from(principal.user().id));
+    let mut set = |name: HeaderName, value: &str| {
         if let Ok(v) = HeaderValue::from_str(value) {
-            headers.insert(HeaderName::from_static(name), v);
+            headers.insert(name, v);
         }
     };
-    set("x-auth-user-id", &principal.user().id.to_string());
-    set("x-auth-username", &principal.user().username);
-    set("x-auth-client", &principal.client().name);
-    set("x-auth-session-id", &principal.session().id);
-    set("x-auth-kind", principal.session().kind.as_str());
+    set(X_AUTH_USERNAME, &principal.user().username);
+    set(X_AUTH_CLIENT, &principal.client().name);
+    set(X_AUTH_SESSION_ID, &principal.session().id);
+    set(X_AUTH_KIND, principal.session().kind.as_str());
     if let Some(held) = &principal.session().scopes {
-        set("x-auth-scopes", &held.join(" "));
+        set(X_AUTH_SCOPES, &held.join(" "));
     }
     headers
 }
@@ -186,7 +198,7 @@ pub async fn verify_token(
         .as_ref()
         .and_then(|m| HeaderValue::from_str(&m.token).ok())
     {
-        headers.insert(HeaderName::from_static("x-auth-jwt"), value);
+        headers.insert(X_AUTH_JWT, value);
     }
     let (user, session) = (auth.user(), auth.session());
     Ok((

@@ -25,13 +25,17 @@ pub struct SessionView {
     pub user_agent: String,
     #[schema(example = "203.0.113.7")]
     pub ip: Option<String>,
+    #[serde(serialize_with = "super::rfc3339::one")]
     pub created: DateTime<Utc>,
     /// Last authenticated use (may lag by up to 60 s).
+    #[serde(serialize_with = "super::rfc3339::one")]
     pub last_used: DateTime<Utc>,
     /// When the user last proved their password for this session (login or
     /// re-authentication; an API key's creation).
+    #[serde(serialize_with = "super::rfc3339::one")]
     pub authenticated_at: DateTime<Utc>,
     /// `null` when the session never expires.
+    #[serde(serialize_with = "super::rfc3339::option")]
     pub expiry: Option<DateTime<Utc>>,
     /// Whether this is the session making the request.
     pub is_current: bool,

@@ -231,6 +231,9 @@ pub async fn delete(state: &AppState, id: i32) -> AppResult<()> {
 
 /// Creates the bootstrap admin (`username:password`) when no user of that name exists;
 /// returns whether it was created.
+///
+/// Several instances started at once on an empty database all try; the ones that lose the
+/// race see the name taken and carry on (`Ok(false)`) instead of refusing to start.
 pub async fn ensure_bootstrap_admin(state: &AppState, spec: &SecretString) -> anyhow::Result<bool> {
     let Some((username, password)) = spec.expose_secret().split_once(':') else {
         anyhow::bail!("TESSERA_BOOTSTRAP_ADMIN must be username:password");
@@ -241,13 +244,16 @@ pub async fn ensure_bootstrap_admin(state: &AppState, spec: &SecretString) -> an
     {
         return Ok(false);
     }
-    create(
-        state,
-        username,
-        SecretString::from(password.to_string()),
-        true,
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("cannot create the bootstrap admin: {e}"))?;
-    Ok(true)
+    let password = SecretString::from(password.to_string());
+    match create(state, username, password, true).await {
+        Ok(_) => Ok(true),
+        Err(AppError::Conflict(_))
+            if users::find_by_username(&state.db, username)
+                .await?
+                .is_some() =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(anyhow::anyhow!("cannot create the bootstrap admin: {e}")),
+    }
 }

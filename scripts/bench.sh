@@ -22,9 +22,10 @@
 #
 # With --cold N it seeds N sessions, K of them with known tokens (--cold-tokens K, default
 # 100,000), and measures verification cycling through those tokens (so the cache rarely hits:
-# its hits and misses come from /metrics) as a share of cached verification. A token comes round
-# again after K requests; when that is sooner than the cache TTL (10 s) it may hit, so
-# --cold-tokens N makes every request a miss.
+# its hits and misses come from /metrics) as a share of cached verification. The two wrk
+# threads start half the list apart, so a token comes round again after about K/2 requests; when
+# that is sooner than the cache TTL (10 s) it hits, so --cold-tokens N (with N large enough)
+# makes every request a miss.
 #
 # With --purge N, after the table, it seeds a fresh database (of the run's backend) with N
 # sessions of which min(1,000,000, N/2) have expired, starts the server (whose first purge runs at
@@ -174,11 +175,19 @@ if [ "$COLD" -gt 0 ]; then
   echo "seeding $COLD sessions, $COLD_TOKENS with known tokens…"
   seed --user cold --client cli --live "$COLD" --tokens "$WORK/tokens.txt" --known $(( COLD < COLD_TOKENS ? COLD : COLD_TOKENS ))
   cat > "$WORK/cold.lua" <<LUA
+-- Each wrk thread has a Lua state of its own and the same unseeded math.random, so a random
+-- start put both threads on the same token in lockstep (every second request a hit). Instead
+-- setup() numbers the threads and each starts 1/2 of the list after the other (-t2).
 local tokens = {}
 for line in io.lines("$WORK/tokens.txt") do tokens[#tokens + 1] = line end
-local i = math.random(#tokens)
+local threads = 0
+setup = function(thread)
+  thread:set("tid", threads)
+  threads = threads + 1
+end
+local i
 request = function()
-  i = i % #tokens + 1
+  i = (i or tid * math.floor(#tokens / 2)) % #tokens + 1
   return wrk.format("GET", "/api/auth/verify", { ["Authorization"] = "Bearer " .. tokens[i] })
 end
 LUA

@@ -62,6 +62,17 @@ impl Target {
     }
 }
 
+/// What the cache's own bookkeeping costs per entry beyond the key and the record (moka's
+/// hash-table slot, access-order and timer nodes, the `Arc`), plus allocator slack; chosen so
+/// the estimate matches the RSS a cold cache was measured to grow by per token.
+const ENTRY_OVERHEAD: usize = 640;
+
+/// An entry's estimated bytes, for the cache's capacity.
+fn weight(digest: &TokenDigest, record: &Arc<AuthRecord>) -> u32 {
+    let bytes = ENTRY_OVERHEAD + digest.as_str().len() + record.approx_bytes();
+    u32::try_from(bytes).unwrap_or(u32::MAX)
+}
+
 /// The cache and its invalidation generation.
 pub struct AuthCache {
     entries: Cache<TokenDigest, Arc<AuthRecord>>,
@@ -69,10 +80,14 @@ pub struct AuthCache {
 }
 
 impl AuthCache {
-    /// A cache whose entries live at most `ttl` and that holds at most `capacity` tokens.
-    pub fn new(ttl: Duration, capacity: u64) -> Self {
+    /// A cache whose entries live at most `ttl` and that holds at most about `max_bytes`, by
+    /// [`weight`]. A bound in bytes, not entries: a cold cache fills with every token verified
+    /// within the TTL (about 1.3 KB each in RSS, `docs/operations.md#benchmark`), and an entry
+    /// count says nothing about the memory an operator has to provide.
+    pub fn new(ttl: Duration, max_bytes: u64) -> Self {
         let entries = Cache::builder()
-            .max_capacity(capacity)
+            .max_capacity(max_bytes)
+            .weigher(weight)
             .time_to_live(ttl)
             .support_invalidation_closures()
             .build();
@@ -168,7 +183,7 @@ mod tests {
 
     #[test]
     fn a_row_read_before_an_invalidation_is_not_cached_after_it() {
-        let cache = AuthCache::new(Duration::from_secs(60), 100);
+        let cache = AuthCache::new(Duration::from_secs(60), 1 << 20);
         let digest = generate(TokenKind::Session).digest;
         let read_at = cache.generation();
         // A revocation lands between the database read and the insert.
@@ -185,6 +200,36 @@ mod tests {
         );
         cache.invalidate(&Target::User(1));
         assert!(cache.get(&digest).is_none());
+    }
+
+    #[test]
+    fn the_cache_holds_at_most_its_bytes() {
+        let one = u64::from(super::weight(
+            &generate(TokenKind::Session).digest,
+            &row("s-0000", 1),
+        ));
+        let cache = AuthCache::new(Duration::from_secs(60), 50 * one);
+        for i in 0..1_000 {
+            let digest = generate(TokenKind::Session).digest;
+            cache.put(&digest, row(&format!("s-{i:04}"), 1), cache.generation());
+        }
+        cache.entries.run_pending_tasks();
+        assert!(cache.entries.weighted_size() <= 50 * one);
+        let held = cache.entries.entry_count();
+        assert!((1..=50).contains(&held), "{held} entries held");
+    }
+
+    #[test]
+    fn an_entry_weighs_its_strings() {
+        let digest = generate(TokenKind::Session).digest;
+        let small = row("s", 1);
+        let mut big = (*small).clone();
+        big.session.user_agent = "x".repeat(4_000);
+        let (small, big) = (
+            super::weight(&digest, &small),
+            super::weight(&digest, &Arc::new(big)),
+        );
+        assert!(big >= small + 4_000, "{small} {big}");
     }
 
     #[test]

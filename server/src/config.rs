@@ -21,6 +21,8 @@ pub const DEFAULT_LOGIN_RATE_PER_IP: &str = "30/m";
 pub const DEFAULT_LOGIN_RATE_PER_USERNAME: &str = "10/m";
 /// Default of `TESSERA_CACHE_TTL`, seconds.
 pub const DEFAULT_CACHE_TTL: u64 = 10;
+/// Default of `TESSERA_CACHE_MAX_MB`, MiB.
+pub const DEFAULT_CACHE_MAX_MB: u64 = 256;
 
 /// Tessera: a per-device token and session server.
 #[derive(Debug, Parser)]
@@ -97,6 +99,11 @@ pub struct Config {
     /// Seconds a verified token may stay cached; revocations evict it at once regardless.
     #[arg(long, global = true, env = "TESSERA_CACHE_TTL", default_value_t = DEFAULT_CACHE_TTL)]
     pub cache_ttl: u64,
+    /// MiB the verification cache may hold (estimated per entry); the least useful entries
+    /// are evicted beyond it.
+    #[arg(long, global = true, env = "TESSERA_CACHE_MAX_MB", default_value_t = DEFAULT_CACHE_MAX_MB,
+        value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub cache_max_mb: u64,
     /// Redis URL; when set, budgets are shared by every instance.
     #[arg(long, global = true, env = "TESSERA_REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
@@ -408,6 +415,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpNet>,
     /// Longest a verified token stays cached (a backstop; revocations evict at once).
     pub cache_ttl: Duration,
+    /// Bytes the verification cache may hold, by its own estimate of each entry.
+    pub cache_max_bytes: u64,
     /// The server's own origin (`scheme://host[:port]`).
     pub public_url: String,
     /// Other origins allowed on cookie requests.
@@ -469,6 +478,7 @@ impl Default for Settings {
             login_rate_per_username: rate(DEFAULT_LOGIN_RATE_PER_USERNAME),
             trusted_proxies: Vec::new(),
             cache_ttl: Duration::from_secs(DEFAULT_CACHE_TTL),
+            cache_max_bytes: DEFAULT_CACHE_MAX_MB << 20,
             public_url: format!("http://{DEFAULT_BIND}"),
             allowed_origins: Vec::new(),
             cookie_name: default_cookie_name(true).into(),
@@ -500,6 +510,7 @@ impl From<&Config> for Settings {
             login_rate_per_username: c.login_rate_per_username,
             trusted_proxies: c.trusted_proxies.clone(),
             cache_ttl: Duration::from_secs(c.cache_ttl),
+            cache_max_bytes: c.cache_max_mb << 20,
             public_url: c
                 .public_url
                 .as_deref()
@@ -544,6 +555,7 @@ mod tests {
             default.login_rate_per_username
         );
         assert_eq!(from_cli.cache_ttl, default.cache_ttl);
+        assert_eq!(from_cli.cache_max_bytes, default.cache_max_bytes);
     }
 
     #[test]

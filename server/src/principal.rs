@@ -62,6 +62,29 @@ pub struct AuthRecord {
     pub retired_until: Option<i64>,
 }
 
+impl AuthRecord {
+    /// Roughly the heap memory this record holds, in bytes: the struct and its strings. The
+    /// verification cache weighs its entries by it to stay within `TESSERA_CACHE_MAX_MB`.
+    pub fn approx_bytes(&self) -> usize {
+        let opt = |s: &Option<String>| s.as_ref().map_or(0, String::capacity);
+        let s = &self.session;
+        let scopes = s.scopes.as_ref().map_or(0, |held| {
+            held.iter().map(|x| x.capacity() + 24).sum::<usize>() + 16
+        });
+        std::mem::size_of::<Self>()
+            + s.id.capacity()
+            + s.device_name.capacity()
+            + s.user_agent.capacity()
+            + opt(&s.ip)
+            + s.token_hint.capacity()
+            + opt(&s.name)
+            + scopes
+            + self.user.username.capacity()
+            + self.client.name.capacity()
+            + self.client.policy.description.capacity()
+    }
+}
+
 /// Where the credential was presented (docs/tokens.md, "Presenting a credential").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Credential {

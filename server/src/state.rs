@@ -86,7 +86,7 @@ impl AppState {
         let settings_ttl = settings.jwt_ttl;
         Self(Arc::new(Inner {
             bus: InvalidationBus::for_database(&db),
-            cache: Arc::new(AuthCache::new(settings.cache_ttl, 1_000_000)),
+            cache: Arc::new(AuthCache::new(settings.cache_ttl, settings.cache_max_bytes)),
             touches: Arc::new(Touches::default()),
             db,
             reader: reader.into(),

@@ -6,6 +6,7 @@ server logs, and the revocation probe's JSON.
   bench_report.py WORKDIR
 """
 import json, math, os, re, sys
+from statistics import median
 from datetime import datetime
 
 work = sys.argv[1]
@@ -52,12 +53,6 @@ class Run:
 
     def errors(self):
         return f"{self.non2xx}" + (f" (+{self.socket_errors} socket errors)" if self.socket_errors else "")
-
-
-def median(values):
-    s = sorted(values)
-    n = len(s)
-    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
 
 
 class Row:

@@ -68,10 +68,15 @@ impl AuthRecord {
     pub fn approx_bytes(&self) -> usize {
         let opt = |s: &Option<String>| s.as_ref().map_or(0, String::capacity);
         let s = &self.session;
+        // An `Arc<[String]>`: its two counts, then each `String` and its bytes.
         let scopes = s.scopes.as_ref().map_or(0, |held| {
-            held.iter().map(|x| x.capacity() + 24).sum::<usize>() + 16
+            2 * size_of::<usize>()
+                + held
+                    .iter()
+                    .map(|x| size_of::<String>() + x.capacity())
+                    .sum::<usize>()
         });
-        std::mem::size_of::<Self>()
+        size_of::<Self>()
             + s.id.capacity()
             + s.device_name.capacity()
             + s.user_agent.capacity()

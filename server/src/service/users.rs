@@ -247,13 +247,8 @@ pub async fn ensure_bootstrap_admin(state: &AppState, spec: &SecretString) -> an
     let password = SecretString::from(password.to_string());
     match create(state, username, password, true).await {
         Ok(_) => Ok(true),
-        Err(AppError::Conflict(_))
-            if users::find_by_username(&state.db, username)
-                .await?
-                .is_some() =>
-        {
-            Ok(false)
-        }
+        // `create`'s only conflict is the name being taken, here by a concurrent start.
+        Err(AppError::Conflict(_)) => Ok(false),
         Err(e) => Err(anyhow::anyhow!("cannot create the bootstrap admin: {e}")),
     }
 }

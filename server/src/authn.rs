@@ -262,7 +262,11 @@ impl Requirement for ForwardAuth {
 /// (403), permission (403), budget (429).
 pub async fn authorize<R: Requirement>(parts: &Parts, state: &AppState) -> AppResult<Principal> {
     let principal = authenticate(parts, state).await?;
-    check_csrf(parts, state, &principal, &R::method(parts))?;
+    // Only a cookie is judged by the CSRF rule; the method (for forward-auth, read from the
+    // proxy's headers) is only worked out for one.
+    if principal.credential == Credential::Cookie {
+        check_csrf(parts, state, &principal, &R::method(parts))?;
+    }
     if !R::permits(&principal) || (principal.is_scoped() && !R::SCOPED_KEYS) {
         return Err(AppError::Forbidden);
     }

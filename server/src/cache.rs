@@ -10,8 +10,9 @@
 //! the generation before the database read, and dropping the entry again if the generation moved
 //! by the time it is inserted, makes that stale insert harmless (see [`AuthCache::put`]).
 
-use crate::principal::AuthRecord;
+use crate::principal::{AuthRecord, Rendered};
 use crate::token::TokenDigest;
+use foldhash::fast::RandomState;
 use moka::sync::Cache;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -69,13 +70,14 @@ const ENTRY_OVERHEAD: usize = 640;
 
 /// An entry's estimated bytes, for the cache's capacity.
 fn weight(digest: &TokenDigest, record: &Arc<AuthRecord>) -> u32 {
-    let bytes = ENTRY_OVERHEAD + digest.as_str().len() + record.approx_bytes();
+    let bytes =
+        ENTRY_OVERHEAD + Rendered::ALLOWANCE + digest.as_str().len() + record.approx_bytes();
     u32::try_from(bytes).unwrap_or(u32::MAX)
 }
 
 /// The cache and its invalidation generation.
 pub struct AuthCache {
-    entries: Cache<TokenDigest, Arc<AuthRecord>>,
+    entries: Cache<TokenDigest, Arc<AuthRecord>, RandomState>,
     generation: AtomicU64,
 }
 
@@ -90,7 +92,10 @@ impl AuthCache {
             .weigher(weight)
             .time_to_live(ttl)
             .support_invalidation_closures()
-            .build();
+            // foldhash rather than the default SipHash (a third of a lookup): the keys are
+            // SHA-256 digests, and only those of issued tokens are ever inserted, so a caller
+            // cannot fill a bucket with collisions; the seed is random per process anyway.
+            .build_with_hasher(RandomState::default());
         Self {
             entries,
             generation: AtomicU64::new(0),
@@ -172,6 +177,7 @@ mod tests {
                 is_admin: false,
             },
             retired_until: None,
+            rendered: Default::default(),
             client: ClientInfo {
                 id: 1,
                 name: "web".into(),

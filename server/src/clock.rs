@@ -3,6 +3,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A source of the current time.
 pub trait Clock: Send + Sync + 'static {
@@ -16,7 +17,13 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now_micros(&self) -> i64 {
-        Utc::now().timestamp_micros()
+        // std's clock rather than chrono's `Utc::now`, which also works out a calendar date no
+        // caller wants: a verification reads the time several times.
+        let micros = |d: std::time::Duration| i64::try_from(d.as_micros()).unwrap_or(i64::MAX);
+        match SystemTime::now().duration_since(UNIX_EPOCH) {
+            Ok(since) => micros(since),
+            Err(before) => -micros(before.duration()),
+        }
     }
 }
 
@@ -55,3 +62,16 @@ pub fn to_datetime(micros: i64) -> DateTime<Utc> {
 
 /// Microseconds in one second.
 pub const SECOND: i64 = 1_000_000;
+
+#[cfg(test)]
+mod tests {
+    use super::{Clock, SECOND, SystemClock};
+
+    #[test]
+    fn the_system_clock_reads_microseconds_since_the_epoch() {
+        let chrono = chrono::Utc::now().timestamp_micros();
+        let ours = SystemClock.now_micros();
+        // Read one after the other: the same instant, give or take scheduling.
+        assert!((ours - chrono).abs() < SECOND, "{ours} vs {chrono}");
+    }
+}

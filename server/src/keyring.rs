@@ -72,7 +72,7 @@ impl Minted {
 /// The loaded keys and the reusable JWTs, by session id.
 pub struct KeyRing {
     loaded: RwLock<Option<Arc<Loaded>>>,
-    minted: Cache<String, Arc<Minted>>,
+    minted: Cache<String, Arc<Minted>, foldhash::fast::RandomState>,
 }
 
 impl KeyRing {
@@ -84,7 +84,8 @@ impl KeyRing {
             minted: Cache::builder()
                 .max_capacity(200_000)
                 .time_to_live(Duration::from_secs(half))
-                .build(),
+                // Keyed by session ids, which the server makes: see `AuthCache::new`.
+                .build_with_hasher(foldhash::fast::RandomState::default()),
         }
     }
 

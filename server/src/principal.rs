@@ -4,7 +4,8 @@
 
 use crate::policy::{ClientPolicy, Rate};
 use crate::token::{TokenDigest, TokenKind};
-use std::sync::Arc;
+use std::any::Any;
+use std::sync::{Arc, OnceLock};
 
 /// The user behind a credential.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +61,72 @@ pub struct AuthRecord {
     /// `Some(until)` when the presented token is one a rotation retired: honoured until then
     /// (µs), and proof of theft afterwards.
     pub retired_until: Option<i64>,
+    /// Responses rendered from this record, kept with it while it is cached.
+    pub rendered: Rendered,
+}
+
+/// Responses rendered from one [`AuthRecord`] (the forward-auth answer and `/me`), kept with
+/// the cached record so that a cached verification does not serialise the same JSON and build
+/// the same headers on every request (issue 16: they were a third of what a verification adds
+/// to `/healthz`). The record is immutable; every change (a use noted, a renewal, an
+/// invalidation) makes a new one, and cloning a record starts with nothing rendered, so a
+/// rendered response can never outlive the fields it was rendered from.
+#[derive(Default)]
+pub struct Rendered {
+    /// `GET /api/auth/verify`'s answer.
+    pub verify: Memo,
+    /// `GET /api/auth/me`'s answer.
+    pub me: Memo,
+}
+
+impl Rendered {
+    /// Estimated heap bytes of both responses once rendered (bodies of about 250 and 550
+    /// bytes, five identity headers and a content type), for the cache's weigher, which runs
+    /// before anything is rendered.
+    pub const ALLOWANCE: usize = 1_536;
+}
+
+impl Clone for Rendered {
+    /// Nothing rendered: a clone is made to be changed.
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl PartialEq for Rendered {
+    /// Derived data: equal records render equal responses.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Rendered {}
+
+impl std::fmt::Debug for Rendered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Rendered")
+    }
+}
+
+/// One value computed at most once from a record. The type is the caller's (the HTTP layer's
+/// response parts), so this layer stays free of HTTP types.
+#[derive(Default)]
+pub struct Memo(OnceLock<Arc<dyn Any + Send + Sync>>);
+
+impl Memo {
+    /// The kept value, or `init()`'s, kept for next time. Two requests racing both compute it;
+    /// one value is kept. A slot holding another type (no caller does that) is left alone.
+    pub fn get_or_init<T: Any + Send + Sync>(&self, init: impl FnOnce() -> T) -> Arc<T> {
+        if let Some(kept) = self.0.get() {
+            return match kept.clone().downcast::<T>() {
+                Ok(value) => value,
+                Err(_) => Arc::new(init()),
+            };
+        }
+        let value = Arc::new(init());
+        let _ = self.0.set(value.clone());
+        value
+    }
 }
 
 impl AuthRecord {
@@ -132,5 +199,35 @@ impl Principal {
     /// such a key may call only the endpoints that say who is calling.
     pub fn is_scoped(&self) -> bool {
         self.record.session.scopes.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Memo, Rendered};
+    use std::sync::Arc;
+
+    #[test]
+    fn a_memo_computes_once_and_keeps_the_value() {
+        let memo = Memo::default();
+        let first = memo.get_or_init(|| String::from("rendered"));
+        let again = memo.get_or_init(|| -> String { panic!("computed twice") });
+        assert!(Arc::ptr_eq(&first, &again));
+        // Another type is computed, not mistaken for the kept value.
+        assert_eq!(*memo.get_or_init(|| 7_u8), 7);
+        assert_eq!(*memo.get_or_init(String::new), "rendered");
+    }
+
+    #[test]
+    fn a_cloned_record_renders_afresh() {
+        let rendered = Rendered::default();
+        rendered.verify.get_or_init(|| 1_u32);
+        let copy = rendered.clone();
+        assert_eq!(
+            *copy.verify.get_or_init(|| 2_u32),
+            2,
+            "nothing carried over"
+        );
+        assert_eq!(*rendered.verify.get_or_init(|| 3_u32), 1);
     }
 }

@@ -90,7 +90,8 @@ pub fn generate(kind: TokenKind) -> NewToken {
             filled += 1;
         }
     }
-    body.push_str(&checksum(body.as_bytes()));
+    let sum = checksum(body.as_bytes());
+    body.extend(sum.iter().map(|&c| char::from(c)));
     NewToken {
         digest: digest(&body),
         hint: body[..HINT_LEN].to_string(),
@@ -98,34 +99,34 @@ pub fn generate(kind: TokenKind) -> NewToken {
     }
 }
 
-fn checksum(head: &[u8]) -> String {
+fn checksum(head: &[u8]) -> [u8; CHECKSUM_LEN] {
     let mut n = crc32fast::hash(head);
     let mut out = [b'0'; CHECKSUM_LEN];
     for slot in out.iter_mut().rev() {
         *slot = ALPHABET[(n % 62) as usize];
         n /= 62;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    out
 }
 
 fn digest(token: &str) -> TokenDigest {
+    // By hand rather than through a hex crate: one table lookup per nibble, and the digest is
+    // on the path of every request.
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = Sha256::digest(token.as_bytes());
-    let mut hex = String::with_capacity(64);
-    for b in bytes {
-        hex.push(char::from_digit((b >> 4) as u32, 16).unwrap_or('0'));
-        hex.push(char::from_digit((b & 15) as u32, 16).unwrap_or('0'));
+    let mut hex = [0u8; 64];
+    for (pair, b) in hex.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = HEX[usize::from(b >> 4)];
+        pair[1] = HEX[usize::from(b & 15)];
     }
-    TokenDigest(hex)
+    // ASCII throughout, so the check cannot fail (and costs less than pushing `char`s).
+    TokenDigest(String::from_utf8(hex.to_vec()).unwrap_or_default())
 }
 
 /// Checks a presented token's shape and checksum without touching the database and returns
 /// its kind and digest, or `None` when it cannot be a Tessera token.
 pub fn parse(presented: &str) -> Option<(TokenKind, TokenDigest)> {
-    if presented.len() != TOKEN_LEN
-        || !presented
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-    {
+    if presented.len() != TOKEN_LEN {
         return None;
     }
     let kind = if presented.starts_with("tss_") {
@@ -135,8 +136,12 @@ pub fn parse(presented: &str) -> Option<(TokenKind, TokenDigest)> {
     } else {
         return None;
     };
-    let (head, sum) = presented.split_at(TOKEN_LEN - CHECKSUM_LEN);
-    if !head[4..].bytes().all(|b| b.is_ascii_alphanumeric()) || checksum(head.as_bytes()) != sum {
+    let (head, sum) = presented.as_bytes().split_at(TOKEN_LEN - CHECKSUM_LEN);
+    if !presented.as_bytes()[4..]
+        .iter()
+        .all(u8::is_ascii_alphanumeric)
+        || checksum(head) != sum
+    {
         return None;
     }
     Some((kind, digest(presented)))
@@ -150,6 +155,15 @@ pub fn reveal(token: &NewToken) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_digest_is_lowercase_hex_sha256() {
+        // Python: hashlib.sha256(b"abc").hexdigest()
+        assert_eq!(
+            digest("abc").as_str(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
 
     #[test]
     fn generated_tokens_parse_and_differ() {
@@ -168,7 +182,7 @@ mod tests {
     fn checksum_matches_zlib_crc32_in_base62() {
         // Python: zlib.crc32(b"tss_" + b"0" * 32) == 4004978698, which is "4N2Tuc" in base62.
         let head = format!("tss_{}", "0".repeat(32));
-        assert_eq!(checksum(head.as_bytes()), "4N2Tuc");
+        assert_eq!(&checksum(head.as_bytes()), b"4N2Tuc");
         assert!(parse(&format!("{head}4N2Tuc")).is_some());
         assert!(parse(&format!("{head}4N2Tud")).is_none());
     }

@@ -12,7 +12,12 @@
 
 use crate::store::sessions;
 use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
-use std::collections::HashMap;
+use std::collections::HashMap as StdHashMap;
+
+/// foldhash rather than SipHash: the keys are session ids, which the server makes, so no caller
+/// can choose colliding ones (as in `AuthCache::new`); `seen` is read on every use of an
+/// idle-limited session.
+type HashMap<K, V> = StdHashMap<K, V, foldhash::fast::RandomState>;
 use std::sync::Arc;
 use std::sync::Mutex;
 

@@ -113,6 +113,63 @@ async fn cached_rows_follow_overrides_and_policy_at_once() {
     );
 }
 
+/// Forward-auth's answer and `/me` are rendered once per cached record and answered from the
+/// copy: every change to what they show (a renewal, a use, the user's own fields) must show at
+/// once, and a repeated answer must be the same as the first.
+#[tokio::test]
+async fn rendered_answers_follow_the_record() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    app.patch_client(
+        &admin.token,
+        "cli",
+        json!({"token_ttl": 3600, "auto_renew": true}),
+    )
+    .await;
+    let login = app.user_with_login("rendered", "cli").await;
+    let first = app.get("/api/auth/verify", &login.token).await;
+    let again = app.get("/api/auth/verify", &login.token).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.body, first.body, "the same answer from the copy");
+    for name in [
+        "x-auth-user-id",
+        "x-auth-username",
+        "x-auth-client",
+        "x-auth-session-id",
+    ] {
+        assert_eq!(again.headers.get(name), first.headers.get(name), "{name}");
+    }
+    assert_eq!(again.header("x-auth-username"), "rendered");
+    assert_eq!(again.header("content-type"), "application/json");
+    let me = app.get("/api/auth/me", &login.token).await;
+    assert_eq!(me.json["user"]["is_admin"], json!(false));
+    assert_eq!(me.json["session"]["expiry"], first.json["expiry"]);
+
+    // A renewal (and a use) make a new record, rendered afresh.
+    app.clock.advance_secs(120.0);
+    let renewed = app.get("/api/auth/verify", &login.token).await;
+    assert_ne!(renewed.json["expiry"], first.json["expiry"], "renewed");
+    let me_after = app.get("/api/auth/me", &login.token).await;
+    assert_eq!(me_after.json["session"]["expiry"], renewed.json["expiry"]);
+    assert_ne!(
+        me_after.json["session"]["last_used"],
+        me.json["session"]["last_used"]
+    );
+
+    // The user's own fields: an admin's change invalidates the cached record.
+    let res = app
+        .call(
+            axum::http::Method::PATCH,
+            &format!("/api/admin/users/{}", login.user_id),
+            Some(&admin.token),
+            Some(json!({"is_admin": true})),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{:?}", res.json);
+    let me_admin = app.get("/api/auth/me", &login.token).await;
+    assert_eq!(me_admin.json["user"]["is_admin"], json!(true));
+}
+
 /// Two instances (separate caches, listeners and budgets) on one PostgreSQL and one Redis.
 /// Ignored by default; CI runs it with `--include-ignored` and both variables set, and it
 /// fails (rather than skipping) when either is missing.

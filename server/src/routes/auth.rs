@@ -3,6 +3,7 @@
 //! cookie instead of the body (docs/tokens.md, "Browser apps").
 
 use super::openapi::TAG_AUTH;
+use super::rendered::RenderedJson;
 use super::views::{SessionView, UserSummary};
 use crate::authn::{Auth, Identity};
 use crate::clock::to_datetime;
@@ -11,13 +12,14 @@ use crate::error::{AppError, AppResult};
 use crate::extract::JsonOrForm;
 use crate::net::Caller;
 use crate::policy::Transport;
-use crate::principal::Credential;
+use crate::principal::{Credential, Principal};
 use crate::rules::Fields;
 use crate::service::sessions::{Scope, Why};
 use crate::service::{login, refresh, sessions};
 use crate::state::AppState;
 use crate::token;
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
 use axum::{Json, extract::State};
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -300,14 +302,24 @@ pub async fn delete_all_logins(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `/me`'s answer for a principal; `None` if it does not serialise.
+pub(crate) fn render_me(principal: &Principal) -> Option<RenderedJson> {
+    let me = MeResponse {
+        user: UserSummary::from(principal.user()),
+        session: SessionView::current(principal),
+    };
+    RenderedJson::new(&me, Vec::new())
+}
+
 /// Who am I
 ///
 /// The user and the session (or API key) behind the presenting credential.
 #[utoipa::path(get, path = "/api/auth/me", tag = TAG_AUTH, security(("bearer" = [])),
     responses((status = 200, description = "The caller", body = MeResponse)))]
-pub async fn get_me(auth: Auth<Identity>) -> Json<MeResponse> {
-    Json(MeResponse {
-        user: UserSummary::from(auth.user()),
-        session: SessionView::current(&auth),
-    })
+pub async fn get_me(auth: Auth<Identity>) -> AppResult<Response> {
+    // Rendered once per cached record, like forward-auth's answer (see `Rendered`).
+    let view = auth.record.rendered.me.get_or_init(|| render_me(&auth));
+    Option::as_ref(&view)
+        .map(RenderedJson::response)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the /me answer did not serialise")))
 }

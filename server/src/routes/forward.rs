@@ -2,6 +2,7 @@
 //! revocation (RFC 7009).
 
 use super::openapi::TAG_INTEGRATION;
+use super::rendered::{Headers, RenderedJson};
 use crate::authn::{self, Auth, ForwardAuth, IntrospectionCaller};
 use crate::clock::{SECOND, to_datetime};
 use crate::cookies::ResponseNotes;
@@ -14,7 +15,8 @@ use crate::service::tokens;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::http::{HeaderName, HeaderValue};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -89,6 +91,7 @@ pub struct VerifyResponse {
     pub scopes: Option<Vec<String>>,
     #[serde(serialize_with = "super::rfc3339::option")]
     pub expiry: Option<DateTime<Utc>>,
+    // Last: `RenderedJson::response_with` appends it to the rendered answer.
     /// With `?jwt=true`: a JWT access token for the upstream.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jwt: Option<String>,
@@ -116,13 +119,13 @@ const X_AUTH_KIND: HeaderName = HeaderName::from_static("x-auth-kind");
 const X_AUTH_SCOPES: HeaderName = HeaderName::from_static("x-auth-scopes");
 const X_AUTH_JWT: HeaderName = HeaderName::from_static("x-auth-jwt");
 
-fn identity_headers(principal: &Principal) -> HeaderMap {
-    // Room for every identity header and the JWT, so the map never grows while filled.
-    let mut headers = HeaderMap::with_capacity(8);
-    headers.insert(X_AUTH_USER_ID, HeaderValue::from(principal.user().id));
+/// The `X-Auth-*` identity headers; a value that cannot be a header value is left out.
+fn identity_headers(principal: &Principal) -> Headers {
+    let mut headers = Headers::with_capacity(6);
+    headers.push((X_AUTH_USER_ID, HeaderValue::from(principal.user().id)));
     let mut set = |name: HeaderName, value: &str| {
         if let Ok(v) = HeaderValue::from_str(value) {
-            headers.insert(name, v);
+            headers.push((name, v));
         }
     };
     set(X_AUTH_USERNAME, &principal.user().username);
@@ -159,7 +162,7 @@ pub async fn verify_token(
     notes: ResponseNotes,
     auth: Auth<ForwardAuth>,
     AppQuery(query): AppQuery<VerifyQuery>,
-) -> AppResult<(HeaderMap, Json<VerifyResponse>)> {
+) -> AppResult<Response> {
     if let Some(max_age) = query.max_age {
         let max_age = i64::try_from(max_age)
             .ok()
@@ -189,31 +192,44 @@ pub async fn verify_token(
         ));
     }
     authn::spend(&state, Some(&notes), &auth).await?;
-    let jwt = match query.jwt {
-        Some(true) => Some(tokens::mint(&state, &auth, tokens::Reuse::Allowed).await?),
-        _ => None,
-    };
-    let mut headers = identity_headers(&auth);
-    if let Some(value) = jwt
-        .as_ref()
-        .and_then(|m| HeaderValue::from_str(&m.token).ok())
-    {
-        headers.insert(X_AUTH_JWT, value);
+    // Rendered once per cached record: the identity headers and body only change with it.
+    let view = auth
+        .record
+        .rendered
+        .verify
+        .get_or_init(|| render_verify(&auth));
+    let view = Option::as_ref(&view).ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!("the verify answer did not serialise"))
+    })?;
+    match query.jwt {
+        Some(true) => {
+            let minted = tokens::mint(&state, &auth, tokens::Reuse::Allowed).await?;
+            Ok(view.response_with("jwt", &minted.token, X_AUTH_JWT))
+        }
+        _ => Ok(view.response()),
     }
-    let (user, session) = (auth.user(), auth.session());
-    Ok((
-        headers,
-        Json(VerifyResponse {
+}
+
+/// Forward-auth's answer for a principal, without a JWT; `None` if it does not serialise.
+pub(crate) fn render_verify(principal: &Principal) -> Option<RenderedJson> {
+    RenderedJson::new(&VerifyResponse::of(principal), identity_headers(principal))
+}
+
+impl VerifyResponse {
+    /// The answer for a principal, without a JWT (`verify?jwt=true` appends one).
+    fn of(principal: &Principal) -> Self {
+        let (user, session) = (principal.user(), principal.session());
+        Self {
             user_id: user.id,
             username: user.username.clone(),
-            client: auth.client().name.clone(),
+            client: principal.client().name.clone(),
             session_id: session.id.clone(),
             kind: session.kind.as_str().to_string(),
             scopes: session.scopes.as_deref().map(<[String]>::to_vec),
             expiry: session.expiry.map(to_datetime),
-            jwt: jwt.map(|m| m.token.clone()),
-        }),
-    ))
+            jwt: None,
+        }
+    }
 }
 
 /// The token to introspect (JSON or form-encoded).

@@ -18,6 +18,7 @@ pub mod openapi;
 pub mod ops;
 pub mod pages;
 pub mod pagination;
+pub mod rendered;
 pub mod rfc3339;
 pub mod sessions;
 pub mod tokens;

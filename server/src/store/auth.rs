@@ -106,6 +106,7 @@ impl AuthRow {
             rate,
             // A retired token without a window (never written so) is past it.
             retired_until: retired.then(|| self.previous_until.unwrap_or(i64::MIN)),
+            rendered: Default::default(),
         })
     }
 }

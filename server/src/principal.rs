@@ -67,7 +67,7 @@ pub struct AuthRecord {
 
 /// Responses rendered from one [`AuthRecord`] (the forward-auth answer and `/me`), kept with
 /// the cached record so that a cached verification does not serialise the same JSON and build
-/// the same headers on every request (issue 16: they were a third of what a verification adds
+/// the same headers on every request (issue 16: they were two fifths of what a verification adds
 /// to `/healthz`). The record is immutable; every change (a use noted, a renewal, an
 /// invalidation) makes a new one, and cloning a record starts with nothing rendered, so a
 /// rendered response can never outlive the fields it was rendered from.

@@ -3,7 +3,7 @@
 //! cookie instead of the body (docs/tokens.md, "Browser apps").
 
 use super::openapi::TAG_AUTH;
-use super::rendered::RenderedJson;
+use super::rendered::{self, RenderedJson};
 use super::views::{SessionView, UserSummary};
 use crate::authn::{Auth, Identity};
 use crate::clock::to_datetime;
@@ -319,7 +319,5 @@ pub(crate) fn render_me(principal: &Principal) -> Option<RenderedJson> {
 pub async fn get_me(auth: Auth<Identity>) -> AppResult<Response> {
     // Rendered once per cached record, like forward-auth's answer (see `Rendered`).
     let view = auth.record.rendered.me.get_or_init(|| render_me(&auth));
-    Option::as_ref(&view)
-        .map(RenderedJson::response)
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the /me answer did not serialise")))
+    rendered::or_internal(&view).map(RenderedJson::response)
 }

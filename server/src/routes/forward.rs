@@ -2,7 +2,7 @@
 //! revocation (RFC 7009).
 
 use super::openapi::TAG_INTEGRATION;
-use super::rendered::{Headers, RenderedJson};
+use super::rendered::{self, Headers, RenderedJson};
 use crate::authn::{self, Auth, ForwardAuth, IntrospectionCaller};
 use crate::clock::{SECOND, to_datetime};
 use crate::cookies::ResponseNotes;
@@ -198,9 +198,7 @@ pub async fn verify_token(
         .rendered
         .verify
         .get_or_init(|| render_verify(&auth));
-    let view = Option::as_ref(&view).ok_or_else(|| {
-        AppError::Internal(anyhow::anyhow!("the verify answer did not serialise"))
-    })?;
+    let view = rendered::or_internal(&view)?;
     match query.jwt {
         Some(true) => {
             let minted = tokens::mint(&state, &auth, tokens::Reuse::Allowed).await?;

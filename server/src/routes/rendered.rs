@@ -2,6 +2,7 @@
 //! [`Rendered`](crate::principal::Rendered)): the forward-auth answer and `/me`, the two
 //! endpoints a cached token is presented to over and over.
 
+use crate::error::{AppError, AppResult};
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::Response;
@@ -86,6 +87,12 @@ impl RenderedJson {
         }
         response
     }
+}
+
+/// A kept answer, or the 500 of one that did not serialise (no answer type here can fail).
+pub fn or_internal(view: &Option<RenderedJson>) -> AppResult<&RenderedJson> {
+    view.as_ref()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a rendered answer did not serialise")))
 }
 
 /// Writes `s` as a JSON string. serde_json escapes only `"`, `\\` and control characters, so a
